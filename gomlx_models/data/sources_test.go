@@ -140,3 +140,41 @@ func TestVerifyChecksum(t *testing.T) {
 		})
 	}
 }
+
+func TestGoMNISTDataDir(t *testing.T) {
+	rel := filepath.Join("github.com", "petar", "!go!m!n!i!s!t@"+GoMNISTVersion, "data")
+	tests := []struct {
+		name   string
+		setup  func(t *testing.T, root string) // runs after hermetic; creates the module dir somewhere
+		wantIn string                          // directory (relative to root) expected to hold data/, "" for none
+	}{
+		{"GOMODCACHE", func(t *testing.T, root string) { t.Setenv("GOMODCACHE", filepath.Join(root, "mc")) }, "mc"},
+		{"GOPATH first entry", func(t *testing.T, root string) {
+			t.Setenv("GOPATH", filepath.Join(root, "gp")+string(filepath.ListSeparator)+filepath.Join(root, "other"))
+		}, "gp/pkg/mod"},
+		{"HOME default", func(t *testing.T, root string) { t.Setenv("HOME", filepath.Join(root, "home")) }, "home/go/pkg/mod"},
+		{"go env fallback", func(t *testing.T, root string) {
+			goEnvModCache = func() string { return filepath.Join(root, "goenv") }
+		}, "goenv"},
+		{"nowhere", func(*testing.T, string) {}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := hermetic(t)
+			tc.setup(t, root)
+			for _, d := range []string{"mc", "gp/pkg/mod", "home/go/pkg/mod", "goenv"} {
+				if d == tc.wantIn {
+					writeFile(t, filepath.Join(root, d, rel, trainLabelsFile+".gz"), []byte("x"))
+				}
+			}
+			got := goMNISTDataDir()
+			want := ""
+			if tc.wantIn != "" {
+				want = filepath.Join(root, tc.wantIn, rel)
+			}
+			if got != want {
+				t.Errorf("goMNISTDataDir() = %q, want %q", got, want)
+			}
+		})
+	}
+}
