@@ -20,6 +20,12 @@
 //   - Only nodes that feed the model output (or a marked node) are counted:
 //     GoMLX builds a decomposed fallback next to every fused op, and that dead
 //     copy must not be counted twice.
+//   - MACs are those of the graph actually built, not of a textbook formula.
+//     An implementation that does extra work reports it: the project's Fast
+//     (flat-shift im2col) convolution computes positions it then crops and
+//     zero taps for strides, so a model built with it shows more MACs than the
+//     paper. Build with the Native layer implementation (the layers package's
+//     scope parameter) to compare with the paper's counts.
 package summary
 
 import (
