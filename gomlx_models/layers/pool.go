@@ -1,0 +1,128 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/convnotes/convnotes/gomlx_models/summary"
+)
+
+// Pool configures a 2-D pooling window. Zero values: Stride = Window, Valid padding.
+type Pool struct {
+	// Window is the (square) window size.
+	Window int
+	// Stride of the window; 0 means Window (non-overlapping pooling).
+	Stride int
+	// Padding is Valid or Same (max pooling pads with -inf, average pooling averages the real entries only).
+	Padding Padding
+}
+
+func (p Pool) normalized(layer string) (Pool, error) {
+	if p.Stride == 0 {
+		p.Stride = p.Window
+	}
+	if p.Window < 1 || p.Stride < 1 {
+		return p, fmt.Errorf("%s: window (%d) and stride (%d) must be positive", layer, p.Window, p.Stride)
+	}
+	if p.Padding != Valid && p.Padding != Same {
+		return p, fmt.Errorf("%s: unknown padding %d", layer, int(p.Padding))
+	}
+	return p, nil
+}
+
+// MaxPool2D takes the maximum over each window of the NHWC images x (e.g. LeCun et al. 1998 use sub-sampling;
+// Krizhevsky et al. 2012, §3.4, overlapping 3×3 windows with stride 2).
+func MaxPool2D(scope *model.Scope, x *graph.Node, cfg Pool) *graph.Node {
+	return summary.Mark(scope, "MaxPool2D", pool2D(scope, "MaxPool2D", x, cfg, true))
+}
+
+// AvgPool2D averages each window of the NHWC images x.
+func AvgPool2D(scope *model.Scope, x *graph.Node, cfg Pool) *graph.Node {
+	return summary.Mark(scope, "AvgPool2D", pool2D(scope, "AvgPool2D", x, cfg, false))
+}
+
+func pool2D(scope *model.Scope, layer string, x *graph.Node, cfg Pool, isMax bool) *graph.Node {
+	checkImages(layer, x)
+	cfg, err := cfg.normalized(layer)
+	if err != nil {
+		panic(err)
+	}
+	if ImplFor(scope, x.Graph()) == Fast {
+		h, w := x.Shape().Dimensions[1], x.Shape().Dimensions[2]
+		if fastPoolable(cfg, h, w) {
+			return fromCNHW(PoolCNHW(toCNHW(x), cfg, isMax))
+		}
+	}
+	return PoolNHWC(x, cfg, isMax)
+}
+
+// fastPoolable reports whether the window tiles the image: non-overlapping windows that need no padding.
+func fastPoolable(cfg Pool, h, w int) bool {
+	if cfg.Stride != cfg.Window || cfg.Window > h || cfg.Window > w {
+		return false
+	}
+	// SAME pads (k-1)/2 before: windows only coincide with the unpadded tiling when that is 0 and k divides.
+	return cfg.Padding == Valid || (cfg.Window <= 2 && h%cfg.Window == 0 && w%cfg.Window == 0)
+}
+
+// PoolNHWC is the Native pooling: graph.MaxPool or graph.MeanPool on NHWC x.
+func PoolNHWC(x *graph.Node, cfg Pool, isMax bool) *graph.Node {
+	cfg, err := cfg.normalized("pool")
+	if err != nil {
+		panic(err)
+	}
+	var b *graph.PoolBuilder
+	if isMax {
+		b = graph.MaxPool(x)
+	} else {
+		b = graph.MeanPool(x)
+	}
+	b = b.Window(cfg.Window).Strides(cfg.Stride)
+	if cfg.Padding == Same {
+		b = b.PadSame()
+	} else {
+		b = b.NoPadding()
+	}
+	return b.Done()
+}
+
+// PoolCNHW is the Fast pooling of channels-major x [C, N, H, W] for non-overlapping windows (stride = window):
+// crop to whole windows, reshape to [C, N, H/k, k, W/k, k] and reduce the two window axes. This avoids the
+// ReduceWindow/SelectAndScatter pair (a scalar loop on the Go backend); the gradient of the max goes to every
+// entry equal to the window's maximum, which differs from SelectAndScatter only on exact ties.
+func PoolCNHW(x *graph.Node, cfg Pool, isMax bool) *graph.Node {
+	cfg, err := cfg.normalized("pool")
+	if err != nil {
+		panic(err)
+	}
+	dims := x.Shape().Dimensions
+	if !fastPoolable(cfg, dims[2], dims[3]) {
+		panic(fmt.Errorf("pool: the Fast pooling needs non-overlapping windows tiling the image, got %+v on %dx%d",
+			cfg, dims[2], dims[3]))
+	}
+	k := cfg.Window
+	c, n, ho, wo := dims[0], dims[1], dims[2]/k, dims[3]/k
+	if ho*k != dims[2] || wo*k != dims[3] {
+		x = graph.Slice(x, graph.AxisRange(), graph.AxisRange(), graph.AxisRange(0, ho*k), graph.AxisRange(0, wo*k))
+	}
+	x = graph.Reshape(x, c, n, ho, k, wo, k)
+	if isMax {
+		return graph.ReduceMax(x, 3, 5)
+	}
+	return graph.ReduceMean(x, 3, 5)
+}
+
+// GlobalAvgPool averages each channel over the whole image (Lin et al. 2014, "Network in Network", §3.2;
+// He et al. 2016, §4.2): NHWC x → [batch, channels].
+func GlobalAvgPool(scope *model.Scope, x *graph.Node) *graph.Node {
+	checkImages("GlobalAvgPool", x)
+	var y *graph.Node
+	if hasCNHW(x) {
+		y = graph.TransposeAllAxes(graph.ReduceMean(toCNHW(x), 2, 3), 1, 0)
+	} else {
+		y = graph.ReduceMean(x, 1, 2)
+	}
+	return summary.Mark(scope, "GlobalAvgPool", y)
+}
