@@ -1,0 +1,389 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// These tests start real gonb kernels. One kernel is shared by the tests that
+// leave it usable; the death tests start their own. Each GoNB cell is a
+// "go build", so the number of cells is kept small.
+
+var (
+	sharedOnce sync.Once
+	sharedK    *Kernel
+	sharedErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedK != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = sharedK.Shutdown(ctx)
+		cancel()
+	}
+	os.Exit(code)
+}
+
+// startKernel starts a kernel for one test, shut down at its end.
+func startKernel(t *testing.T, opts Options) *Kernel {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // first run builds gonb
+	defer cancel()
+	k, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = k.Shutdown(ctx)
+	})
+	return k
+}
+
+// shared returns the kernel shared by the tests of this file.
+func shared(t *testing.T) *Kernel {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	sharedOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		sharedK, sharedErr = Start(ctx, Options{CellTimeout: 2 * time.Minute, Env: []string{"CONVNOTES_TEST_ENV=42"}})
+	})
+	if sharedErr != nil {
+		t.Fatalf("Start: %v", sharedErr)
+	}
+	if err := sharedK.Err(); err != nil {
+		t.Fatalf("shared kernel died earlier: %v", err)
+	}
+	return sharedK
+}
+
+// collect gathers a cell's outputs.
+type collect struct {
+	mu   sync.Mutex
+	outs []Output
+}
+
+func (c *collect) add(o Output) { c.mu.Lock(); c.outs = append(c.outs, o); c.mu.Unlock() }
+
+func (c *collect) stream(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, o := range c.outs {
+		if o.Type == OutputStream && o.Name == name {
+			b.WriteString(o.Text)
+		}
+	}
+	return b.String()
+}
+
+func TestExecuteCells(t *testing.T) {
+	k := shared(t)
+	tests := []struct {
+		name       string
+		code       string
+		wantOK     bool
+		wantStdout string // substring of stdout
+		wantErr    string // substring of Result.Err()
+	}{
+		{name: "good cell", code: "import \"fmt\"\n%%\nfmt.Println(\"hello\", 6*7)", wantOK: true, wantStdout: "hello 42"},
+		{name: "project import resolves to this checkout", code: "import \"github.com/convnotes/convnotes/kernel\"\n%%\nfmt.Println(\"proto\", kernel.ProtocolVersion)",
+			wantOK: true, wantStdout: "proto 5.3"},
+		{name: "extra env reaches the cell", code: "%%\nfmt.Println(\"env\", os.Getenv(\"CONVNOTES_TEST_ENV\"))", wantOK: true, wantStdout: "env 42"},
+		{name: "compile error", code: "%%\nundefinedThing()", wantErr: "undefined: undefinedThing"},
+		{name: "panic", code: "%%\npanic(\"boom\")", wantErr: "exit status 2"},
+		{name: "shell command exits non-zero", code: "!echo from-shell; exit 3", wantStdout: "from-shell", wantErr: "exit status 3"},
+		{name: "module outside the graph is not fetched", code: "import \"example.com/not/there\"\n%%\nthere.X()", wantErr: "cannot find module"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			var c collect
+			res, err := k.Execute(ctx, tc.code, c.add)
+			if err != nil {
+				t.Fatalf("Execute: %v", err)
+			}
+			cellErr := res.Err()
+			if tc.wantOK != (cellErr == nil) {
+				t.Fatalf("Result.Err() = %v, want ok=%v; stderr:\n%s", cellErr, tc.wantOK, c.stream("stderr"))
+			}
+			if tc.wantErr != "" && !strings.Contains(cellErr.Error(), tc.wantErr) {
+				t.Errorf("Result.Err() = %q, want it to contain %q", cellErr, tc.wantErr)
+			}
+			if !strings.Contains(c.stream("stdout"), tc.wantStdout) {
+				t.Errorf("stdout = %q, want it to contain %q", c.stream("stdout"), tc.wantStdout)
+			}
+			if res.ExecutionCount <= 0 {
+				t.Errorf("ExecutionCount = %d, want > 0", res.ExecutionCount)
+			}
+		})
+	}
+	if st := k.State(); st != StateIdle {
+		t.Errorf("State() = %q after the cells, want idle", st)
+	}
+}
+
+// runUntilStarted runs an endless cell and returns once it printed "started".
+func runUntilStarted(t *testing.T, ctx context.Context, k *Kernel) (done chan struct{}, res **Result, err *error) {
+	t.Helper()
+	started := make(chan struct{})
+	var once sync.Once
+	done = make(chan struct{})
+	res, err = new(*Result), new(error)
+	go func() {
+		defer close(done)
+		*res, *err = k.Execute(ctx, "%%\nfmt.Println(\"started\")\nfor {}", func(o Output) {
+			if o.Type == OutputStream && strings.Contains(o.Text, "started") {
+				once.Do(func() { close(started) })
+			}
+		})
+	}()
+	select {
+	case <-started:
+	case <-done:
+		t.Fatalf("endless cell ended before starting: %v %+v", *err, *res)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("endless cell did not start in 2 minutes")
+	}
+	return done, res, err
+}
+
+func TestInterruptEndlessLoop(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done, res, execErr := runUntilStarted(t, ctx, k)
+	if err := k.Interrupt(ctx); err != nil {
+		t.Fatalf("Interrupt: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("cell still running 20 s after the interrupt")
+	}
+	if *execErr != nil {
+		t.Fatalf("Execute: %v", *execErr)
+	}
+	if (*res).Err() == nil {
+		t.Errorf("interrupted cell reported success: %+v", *res)
+	}
+	// The session survives the interrupt.
+	var c collect
+	r, err := k.Execute(ctx, "%%\nfmt.Println(\"still here\")", c.add)
+	if err != nil || r.Err() != nil || !strings.Contains(c.stream("stdout"), "still here") {
+		t.Fatalf("cell after interrupt: %v %v %q", err, r.Err(), c.stream("stdout"))
+	}
+}
+
+func TestCellTimeout(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cellCtx, cellCancel := context.WithTimeout(ctx, 20*time.Second) // compile ≈ 2 s on a busy machine
+	defer cellCancel()
+	start := time.Now()
+	_, err := k.Execute(cellCtx, "%%\nfor {}", nil)
+	if !errors.Is(err, ErrCellTimeout) {
+		t.Fatalf("Execute(for {}) error = %v, want ErrCellTimeout", err)
+	}
+	if d := time.Since(start); d > 20*time.Second+interruptGrace {
+		t.Errorf("timed-out cell returned after %s", d)
+	}
+	if r, err := k.Execute(ctx, "%%\nfmt.Println(1)", nil); err != nil || r.Err() != nil {
+		t.Fatalf("cell after timeout: %v %v", err, r.Err())
+	}
+}
+
+func TestBadSignatureDropped(t *testing.T) {
+	k := shared(t)
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A forger publishes on a second PUB socket that our iopub SUB also
+	// connects to: its messages reach the client's verification path.
+	fctx, fcancel := context.WithCancel(context.Background())
+	defer fcancel()
+	forger := zmq4.NewPub(fctx, zmq4.WithLogger(discardLogger))
+	defer func() { _ = forger.Close() }()
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := fmt.Sprintf("tcp://127.0.0.1:%d", ports[0])
+	if err := forger.Listen(ep); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.iopub.Dial(ep); err != nil {
+		t.Fatal(err)
+	}
+
+	var got collect
+	parent := "forged-parent-" + newID()
+	s.register(parent, func(m *Message) {
+		if o, ok := outputOf(m); ok {
+			got.add(o)
+		}
+	})
+	defer s.unregister(parent)
+	forge := func(key []byte, text string) {
+		m, err := newMessage("forger", "stream", map[string]any{"name": "stdout", "text": text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.ParentHeader = Header{MsgID: parent, MsgType: "execute_request"}
+		frames, err := m.encode(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = forger.SendMulti(zmq4.NewMsgFrom(frames...))
+	}
+	before := k.BadSignatures()
+	deadline := time.Now().Add(20 * time.Second)
+	// The subscription takes a moment to reach the forger: repeat until counted.
+	for k.BadSignatures() == before && time.Now().Before(deadline) {
+		forge([]byte("not-the-key"), "FORGED")
+		time.Sleep(50 * time.Millisecond)
+	}
+	if k.BadSignatures() == before {
+		t.Fatal("no bad signature counted")
+	}
+	// A correctly signed message from the same path is delivered: the
+	// forged ones were dropped by verification, not lost on the way.
+	for !strings.Contains(got.stream("stdout"), "GENUINE") && time.Now().Before(deadline) {
+		forge(s.key, "GENUINE")
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out := got.stream("stdout"); !strings.Contains(out, "GENUINE") || strings.Contains(out, "FORGED") {
+		t.Errorf("delivered stdout = %q, want GENUINE only", out)
+	}
+}
+
+func TestCompleteAndInspect(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := "import \"strings\"\n%%\nstrings.ToUp"
+	c, err := k.Complete(ctx, code, len([]rune(code)))
+	if err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	if c.Status != "ok" && c.Status != "error" {
+		t.Errorf("complete status = %q", c.Status)
+	}
+	if _, err := k.Inspect(ctx, code, len([]rune(code))-2, 0); err != nil {
+		t.Fatalf("Inspect: %v", err)
+	}
+	info, err := k.KernelInfo(ctx)
+	if err != nil {
+		t.Fatalf("KernelInfo: %v", err)
+	}
+	if info.LanguageInfo.Name != "go" {
+		t.Errorf("language = %q, want go", info.LanguageInfo.Name)
+	}
+}
+
+// TestKernelDeath covers the kernel dying mid-cell (process killed), a
+// restart, a hung kernel found by the heartbeat, and cleanup at shutdown.
+func TestKernelDeath(t *testing.T) {
+	k := startKernel(t, Options{HeartbeatInterval: 200 * time.Millisecond, HeartbeatTimeout: 2 * time.Second})
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	connFiles, _ := filepath.Glob(filepath.Join(s.dir, "kernel-*.json"))
+	if len(connFiles) != 1 {
+		t.Fatalf("connection files = %v", connFiles)
+	}
+	if fi, err := os.Stat(connFiles[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("connection file: %v %v", fi.Mode(), err)
+	}
+
+	// 1. Kill the kernel process while a cell runs.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	done, _, execErr := runUntilStarted(t, ctx, k)
+	pid := k.Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Execute hangs after the kernel was killed")
+	}
+	var dead *DeadError
+	if !errors.As(*execErr, &dead) || !strings.Contains(dead.Reason, "exited") {
+		t.Fatalf("Execute error = %v, want a *DeadError for the process exit", *execErr)
+	}
+	if !errors.As(k.Err(), &dead) || k.State() != StateDead {
+		t.Fatalf("Err() = %v, State() = %s", k.Err(), k.State())
+	}
+	// The orphaned cell program (same process group) was killed too.
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(-pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := syscall.Kill(-pid, 0); err == nil {
+		t.Error("processes of the dead kernel's group still running")
+	}
+	if _, err := k.Execute(ctx, "%%\nfmt.Println(1)", nil); !errors.As(err, &dead) {
+		t.Errorf("Execute on dead kernel = %v, want *DeadError", err)
+	}
+
+	// 2. Restart gives a working kernel with fresh state.
+	if err := k.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+		t.Errorf("old session dir %s not removed: %v", s.dir, err)
+	}
+	var c collect
+	r, err := k.Execute(ctx, "%%\nfmt.Println(\"reborn\")", c.add)
+	if err != nil || r.Err() != nil || !strings.Contains(c.stream("stdout"), "reborn") || r.ExecutionCount != 1 {
+		t.Fatalf("after restart: %v %v %q count=%d", err, r.Err(), c.stream("stdout"), r.ExecutionCount)
+	}
+
+	// 3. A hung kernel (stopped) is found by the heartbeat and killed.
+	if err := syscall.Kill(k.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-k.Dead():
+	case <-time.After(15 * time.Second):
+		_ = syscall.Kill(k.Pid(), syscall.SIGKILL)
+		t.Fatal("heartbeat did not detect the stopped kernel")
+	}
+	if !errors.As(k.Err(), &dead) || !strings.Contains(dead.Reason, "heartbeat") {
+		t.Errorf("Err() = %v, want a heartbeat *DeadError", k.Err())
+	}
+
+	// 4. Shutdown removes the connection file and temporary files.
+	s2, _ := k.session()
+	_ = k.Shutdown(ctx)
+	if _, err := os.Stat(s2.dir); !os.IsNotExist(err) {
+		t.Errorf("session dir %s left after shutdown: %v", s2.dir, err)
+	}
+	if _, err := k.Execute(ctx, "1", nil); !errors.Is(err, ErrShutdown) {
+		t.Errorf("Execute after Shutdown = %v, want ErrShutdown", err)
+	}
+}

@@ -1,0 +1,133 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ModulePath is the import path of this project's module; cells import its packages.
+const ModulePath = "github.com/convnotes/convnotes"
+
+// gonbPackage and goimportsPackage are the Go tool dependencies (go.mod "tool"
+// block) that provide the kernel and the import fixer GoNB runs on each cell.
+const (
+	gonbPackage      = "github.com/janpfeifer/gonb"
+	goimportsPackage = "golang.org/x/tools/cmd/goimports"
+)
+
+// Tools locates the pinned binaries a GoNB kernel needs.
+type Tools struct {
+	// Dir holds the binaries; it is put first on the kernel's PATH.
+	Dir string
+	// Gonb is the path of the gonb binary.
+	Gonb string
+	// Goimports is the path of the goimports binary.
+	Goimports string
+	// Key names the pinned versions (gonb, x/tools, Go) the binaries were built from.
+	Key string
+}
+
+// FindModuleRoot walks up from dir to the directory whose go.mod declares
+// ModulePath, and returns it.
+func FindModuleRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("kernel: find module root from %q: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil && bytes.Contains(data, []byte("module "+ModulePath+"\n")) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("kernel: no go.mod of module %s above %q", ModulePath, abs)
+		}
+	}
+}
+
+// DefaultToolsDir is where EnsureTools caches binaries when no directory is
+// given: $CONVNOTES_BIN_DIR if set, otherwise <user cache dir>/convnotes/bin.
+func DefaultToolsDir() (string, error) {
+	if d := os.Getenv("CONVNOTES_BIN_DIR"); d != "" {
+		return d, nil
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("kernel: no cache directory for the gonb binaries (set CONVNOTES_BIN_DIR): %w", err)
+	}
+	return filepath.Join(c, "convnotes", "bin"), nil
+}
+
+// goCmd runs the go command in dir and returns its trimmed standard output.
+func goCmd(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// EnsureTools returns the gonb and goimports binaries pinned by the go.mod in
+// moduleRoot, building them with "go build" into a subdirectory of cacheDir
+// named after the pinned versions (and the Go version) the first time, and
+// reusing them afterwards. An empty cacheDir means DefaultToolsDir.
+// Nothing is fetched: the versions come from the module graph.
+func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, error) {
+	if cacheDir == "" {
+		d, err := DefaultToolsDir()
+		if err != nil {
+			return nil, err
+		}
+		cacheDir = d
+	}
+	versions, err := goCmd(ctx, moduleRoot, "list", "-m", "-f", "{{.Path}}@{{.Version}}", gonbPackage, "golang.org/x/tools")
+	if err != nil {
+		return nil, fmt.Errorf("kernel: pinned gonb/x/tools versions in %s: %w", moduleRoot, err)
+	}
+	goVersion, err := goCmd(ctx, moduleRoot, "env", "GOVERSION", "GOOS", "GOARCH")
+	if err != nil {
+		return nil, fmt.Errorf("kernel: go version: %w", err)
+	}
+	key := strings.Join(strings.Fields(versions+" "+goVersion), " ")
+	sum := sha256.Sum256([]byte(key))
+	t := &Tools{Dir: filepath.Join(cacheDir, hex.EncodeToString(sum[:6])), Key: key}
+	t.Gonb = filepath.Join(t.Dir, "gonb")
+	t.Goimports = filepath.Join(t.Dir, "goimports")
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("kernel: create tools dir: %w", err)
+	}
+	for _, b := range []struct{ pkg, out string }{{gonbPackage, t.Gonb}, {goimportsPackage, t.Goimports}} {
+		if fi, err := os.Stat(b.out); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			continue
+		}
+		// Build to a unique name, then rename: concurrent builders never see a partial binary.
+		tmp, err := os.CreateTemp(t.Dir, filepath.Base(b.out)+".tmp*")
+		if err != nil {
+			return nil, fmt.Errorf("kernel: build %s: %w", b.pkg, err)
+		}
+		_ = tmp.Close()
+		if _, err := goCmd(ctx, moduleRoot, "build", "-o", tmp.Name(), b.pkg); err != nil {
+			_ = os.Remove(tmp.Name())
+			return nil, fmt.Errorf("kernel: build pinned %s: %w", b.pkg, err)
+		}
+		if err := os.Rename(tmp.Name(), b.out); err != nil {
+			_ = os.Remove(tmp.Name())
+			return nil, fmt.Errorf("kernel: install %s: %w", b.out, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(t.Dir, "VERSIONS"), []byte(key+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("kernel: write tools versions: %w", err)
+	}
+	return t, nil
+}

@@ -1,0 +1,124 @@
+package kernel
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestKernelEnv(t *testing.T) {
+	env := kernelEnv([]string{"PATH=/usr/bin", "GOWORK=/x/go.work", "GOPROXY=https://proxy", "HOME=/root", "TMPDIR=/tmp"},
+		"/tools", "/sess/tmp", []string{"CONVNOTES_QUICK=1"})
+	got := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, dup := got[k]; dup {
+			t.Errorf("%s set twice", k)
+		}
+		got[k] = v
+	}
+	want := map[string]string{
+		"PATH": "/tools" + string(os.PathListSeparator) + "/usr/bin", "HOME": "/root", "TMPDIR": "/sess/tmp",
+		"GOPROXY": "off", "GOTOOLCHAIN": "local", "CONVNOTES_QUICK": "1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("env = %v\nwant %v", got, want)
+	}
+}
+
+func TestExitLine(t *testing.T) {
+	tests := []struct {
+		stderr string
+		want   []string
+	}{
+		{"exit status 3\n", []string{"exit status 3"}},
+		{"^Cexit status 2\n", []string{"exit status 2"}},
+		{"some output\nsignal: killed\n", []string{"signal: killed"}},
+		{"\x1b[31mexit status 1\x1b[0m\n", []string{"exit status 1"}},
+		{"exit status 0\n", nil},
+		{"the exit status 4 of x\n", nil},
+		{"", nil},
+	}
+	for _, tc := range tests {
+		var b strings.Builder
+		b.WriteString(tc.stderr)
+		got := exitMessages(new(sync.Mutex), &b)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("exitMessages(%q) = %q, want %q", tc.stderr, got, tc.want)
+		}
+	}
+}
+
+func TestResultErr(t *testing.T) {
+	tests := []struct {
+		name    string
+		r       *Result
+		wantErr string // "" for nil
+	}{
+		{"ok", &Result{Status: "ok"}, ""},
+		{"nil", nil, ""},
+		{"error", &Result{Status: "error", EName: "ERROR", EValue: "undefined: x"}, "ERROR: undefined: x"},
+		{"aborted", &Result{Status: "aborted"}, "aborted"},
+		{"shell exit", &Result{Status: "ok", ExitMessages: []string{"exit status 3"}}, "ExitStatus: a command failed: exit status 3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.r.Err()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Err() = %v, want nil", err)
+				}
+				return
+			}
+			var ce *CellError
+			if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Fatalf("Err() = %v, want a *CellError starting with %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestFindModuleRoot(t *testing.T) {
+	root, err := FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "kernel", "kernel.go")); err != nil {
+		t.Errorf("root %q does not hold kernel/kernel.go: %v", root, err)
+	}
+	if _, err := FindModuleRoot(t.TempDir()); err == nil {
+		t.Error("FindModuleRoot(temp dir) succeeded, want an error")
+	}
+}
+
+func TestConnectionFile(t *testing.T) {
+	c, err := newConnectionInfo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := map[int]bool{}
+	for _, p := range []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort} {
+		if p <= 0 || ports[p] {
+			t.Errorf("port %d invalid or repeated", p)
+		}
+		ports[p] = true
+	}
+	if c.IP != "127.0.0.1" || c.SignatureScheme != "hmac-sha256" || len(c.Key) < 32 {
+		t.Errorf("connection = %+v", c)
+	}
+	path, err := c.write(t.TempDir(), uuidFormat(newID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("connection file mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
