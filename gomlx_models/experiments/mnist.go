@@ -1,0 +1,175 @@
+package experiments
+
+import (
+	"fmt"
+
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/convnotes/convnotes/gomlx_models/data"
+	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/train"
+	"github.com/convnotes/convnotes/plots"
+)
+
+// Classification is the shared recipe of the MNIST experiments: a model trained with Adam on (a subset of) the
+// training set, evaluated on the whole test set (or a subset in the quick profile).
+type Classification struct {
+	Name      string
+	Model     train.ModelFn
+	Flatten   bool
+	Dataset   func(data.Split) (*data.Images, error)
+	TrainN    int // examples used for training (0: all)
+	TestN     int // examples used for testing (0: all)
+	BatchSize int
+	Epochs    int
+	Steps     int // overrides Epochs when > 0
+	LR        float64
+	EvalEvery int
+}
+
+// Fit loads the data, trains and evaluates, returning the run (its History holds the test evaluations under
+// the set name "test").
+func (c Classification) Fit(env *Env) (*train.Run, error) {
+	load := c.Dataset
+	if load == nil {
+		load = data.MNIST
+	}
+	trainIm, err := load(data.Train)
+	if err != nil {
+		return nil, err
+	}
+	testIm, err := load(data.Test)
+	if err != nil {
+		return nil, err
+	}
+	if c.TrainN > 0 && c.TrainN < trainIm.N {
+		trainIm = trainIm.Subset(c.TrainN)
+	}
+	if c.TestN > 0 && c.TestN < testIm.N {
+		testIm = testIm.Subset(c.TestN)
+	}
+	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
+		DropLast: true, Flatten: c.Flatten})
+	testDS := data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})
+	return train.Fit(train.Options{
+		Name: c.Name, Backend: env.Backend, Model: c.Model,
+		Optimizer: optimizer.Adam().LearningRate(c.LR).Done(),
+		Train:     trainDS, Eval: []train.NamedDataset{{Name: "test", Data: testDS}},
+		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: env.Progress,
+	})
+}
+
+// learningCurves writes the training loss and test accuracy of run against steps.
+func learningCurves(env *Env, run *train.Run, name, title string) ([]string, error) {
+	xs, ys, err := run.History.Series("step", "loss")
+	if err != nil {
+		return nil, err
+	}
+	lossFig, err := plots.Curves(title+": training loss", "step", "cross-entropy",
+		[]plots.Series{{Name: "batch loss", X: xs, Y: ys}}, plots.LogY())
+	if err != nil {
+		return nil, err
+	}
+	ex, ey, err := run.History.EvalSeries("test", "step", "accuracy")
+	if err != nil {
+		return nil, err
+	}
+	accFig, err := plots.Curves(title+": test accuracy", "step", "accuracy",
+		[]plots.Series{{Name: "test", X: ex, Y: ey, Points: true}})
+	if err != nil {
+		return nil, err
+	}
+	paths := []string{env.Path(name + "_loss.png"), env.Path(name + "_test_accuracy.png")}
+	if err := lossFig.Save(paths[0]); err != nil {
+		return nil, err
+	}
+	if err := accFig.Save(paths[1]); err != nil {
+		return nil, err
+	}
+	return paths, nil
+}
+
+// errorVerdict compares our test error (in %) with the paper's: at or below it is reproduced; within slack
+// points above it is close.
+func errorVerdict(ours, paper, slack float64) Verdict {
+	switch {
+	case ours <= paper:
+		return Reproduced
+	case ours <= paper+slack:
+		return Close
+	}
+	return NotYet
+}
+
+func classificationResult(env *Env, run *train.Run, c Classification, title string, paperErr, slack float64) (*Result, error) {
+	last, ok := run.History.LastEval("test")
+	if !ok {
+		return nil, fmt.Errorf("no test evaluation recorded")
+	}
+	figs, err := learningCurves(env, run, c.Name, title)
+	if err != nil {
+		return nil, err
+	}
+	testErr := 100 * (1 - last.Accuracy)
+	v := errorVerdict(testErr, paperErr, slack)
+	notes := fmt.Sprintf("%d steps of batch %d in %.0fs of training (%.0f examples/s median).", run.Step(),
+		c.BatchSize, run.Seconds, run.History.MedianExamplesPerSec())
+	if env.Quick {
+		notes += " Quick profile: reduced data/steps, so the verdict is indicative only."
+		if v == NotYet {
+			v = Close
+		}
+	}
+	return &Result{Ours: fmt.Sprintf("%.2f%% test error (%.2f%% accuracy)", testErr, 100*last.Accuracy),
+		Value: last.Accuracy, Verdict: v, Notes: notes, Figures: figs}, nil
+}
+
+func init() {
+	softmax := func(env *Env) Classification {
+		return Classification{Name: "mnist-softmax", Model: models.MLP(models.SoftmaxRegression), Flatten: true,
+			TrainN: pick(env, 10000, 0), TestN: pick(env, 2000, 0), BatchSize: 100, Epochs: pick(env, 1, 5),
+			LR: 1e-3}
+	}
+	mustRegister(Experiment{
+		Name: "mnist-softmax", Section: "01",
+		Paper:      "LeCun et al. 1998, Gradient-based learning applied to document recognition, §III.C.1",
+		Claim:      "a linear classifier on raw MNIST pixels",
+		PaperValue: "12.0% test error",
+		Measure:    "softmax regression (784→10), Adam lr 1e-3, batch 100, 5 epochs on 60k (quick: 1 epoch on 10k, test on 2k)",
+		Run: func(env *Env) (*Result, error) {
+			c := softmax(env)
+			run, err := c.Fit(env)
+			if err != nil {
+				return nil, err
+			}
+			return classificationResult(env, run, c, "softmax regression", 12.0, 2.0)
+		},
+	})
+	mlp := func(env *Env) Classification {
+		return Classification{Name: "mnist-mlp", Model: models.MLP(models.MLP300x100), Flatten: true,
+			TrainN: pick(env, 10000, 0), TestN: pick(env, 2000, 0), BatchSize: 100, Epochs: pick(env, 1, 10),
+			LR: 1e-3}
+	}
+	mustRegister(Experiment{
+		Name: "mnist-mlp", Section: "01",
+		Paper:      "LeCun et al. 1998, §III.C (Fig. 9: 3-layer NN, 300+100 hidden units)",
+		Claim:      "a 784-300-100-10 fully connected network",
+		PaperValue: "3.05% test error",
+		Measure:    "784-300-100-10 ReLU MLP, Adam lr 1e-3, batch 100, 10 epochs on 60k (quick: 1 epoch on 10k, test on 2k)",
+		Run: func(env *Env) (*Result, error) {
+			c := mlp(env)
+			run, err := c.Fit(env)
+			if err != nil {
+				return nil, err
+			}
+			return classificationResult(env, run, c, "MLP 300-100", 3.05, 1.0)
+		},
+	})
+}
+
+func pick[T any](env *Env, quick, full T) T {
+	if env.Quick {
+		return quick
+	}
+	return full
+}

@@ -1,0 +1,216 @@
+// Package experiments is the registry of convnotes' reproductions. Each [Experiment] names its paper, the claim,
+// the paper's number and how we measure ours; running it trains or computes what is needed, writes its figures
+// and returns our number with a verdict. `convnotes reproduce` runs them and prints the table
+// paper | ours | verdict | time; notebooks call the same experiments (or the functions they are built from).
+package experiments
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/train"
+)
+
+// Verdict says how our number compares with the paper's.
+type Verdict string
+
+// Verdicts.
+const (
+	Reproduced Verdict = "reproduced" // our number meets the paper's claim (within the stated tolerance).
+	Close      Verdict = "close"      // within a looser tolerance, or in the quick profile's reduced setting.
+	NotYet     Verdict = "not reproduced"
+	Failed     Verdict = "error"
+)
+
+// Experiment is one named reproduction.
+type Experiment struct {
+	Name    string // short id used on the command line, e.g. "mnist-mlp".
+	Section string // notebook section, e.g. "01".
+	Paper   string // citation, e.g. "LeCun et al. 1998, §III.C".
+	Claim   string // what the paper says, in our words.
+	// PaperValue is the paper's number as printed in the table (e.g. "3.05% test error").
+	PaperValue string
+	// Measure says how we measure ours (data, model, steps; quick-profile differences).
+	Measure string
+	// Run performs the experiment.
+	Run func(env *Env) (*Result, error)
+}
+
+// Env is what an experiment run gets: backend, output folder, profile and writers.
+type Env struct {
+	Backend  compute.Backend
+	OutDir   string    // figures and artefacts go here (created by Run).
+	Quick    bool      // the quick profile is on.
+	Progress io.Writer // training progress (default os.Stderr).
+	Log      io.Writer // human-readable notes (default os.Stdout).
+}
+
+// Figure saves a figure file name under the output folder and returns its path.
+func (e *Env) Path(name string) string { return filepath.Join(e.OutDir, name) }
+
+// Result is what an experiment measured.
+type Result struct {
+	Ours    string  // our number as printed in the table, e.g. "97.9% test accuracy".
+	Value   float64 // the number the verdict is computed from.
+	Verdict Verdict
+	Notes   string   // deviations and context, one or two sentences.
+	Figures []string // paths of the figures written.
+	Seconds float64  // wall-clock time of the run (filled in by Run).
+}
+
+// Row is an experiment together with its result (or error) for the results table.
+type Row struct {
+	Experiment Experiment
+	Result     *Result
+	Err        error
+}
+
+var (
+	mu       sync.Mutex
+	registry = map[string]Experiment{}
+)
+
+// Register adds an experiment; it returns an error for a duplicate or incomplete entry.
+func Register(e Experiment) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if e.Name == "" || e.Run == nil || e.Paper == "" || e.PaperValue == "" || e.Measure == "" {
+		return fmt.Errorf("experiments: %q is missing a name, run function, paper, paper value or measure", e.Name)
+	}
+	if _, dup := registry[e.Name]; dup {
+		return fmt.Errorf("experiments: %q registered twice", e.Name)
+	}
+	registry[e.Name] = e
+	return nil
+}
+
+func mustRegister(e Experiment) {
+	if err := Register(e); err != nil {
+		panic(err) // programming error in this package's own table, caught by its tests.
+	}
+}
+
+// All returns the registered experiments ordered by section then name.
+func All() []Experiment {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]Experiment, 0, len(registry))
+	for _, e := range registry {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Section != out[j].Section {
+			return out[i].Section < out[j].Section
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// ErrUnknown is wrapped by Select for a name that is not registered.
+var ErrUnknown = errors.New("unknown experiment")
+
+// Select returns the experiments with the given names (all of them when names is empty), in registry order.
+// A name may be a section prefix ("01") or a glob ("mnist-*").
+func Select(names ...string) ([]Experiment, error) {
+	all := All()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []Experiment
+	for _, n := range names {
+		found := false
+		for _, e := range all {
+			ok, _ := filepath.Match(n, e.Name)
+			if ok || e.Name == n || e.Section == n {
+				if !slices.ContainsFunc(out, func(x Experiment) bool { return x.Name == e.Name }) {
+					out = append(out, e)
+				}
+				found = true
+			}
+		}
+		if !found {
+			known := make([]string, len(all))
+			for i, e := range all {
+				known[i] = e.Name
+			}
+			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknown, n, strings.Join(known, ", "))
+		}
+	}
+	return out, nil
+}
+
+// Run runs each experiment in turn in env, never stopping at a failure: a failed experiment is a row with its
+// error. Before each it prints a header to env.Log.
+func Run(env *Env, exps []Experiment) []Row {
+	if env.Progress == nil {
+		env.Progress = os.Stderr
+	}
+	if env.Log == nil {
+		env.Log = os.Stdout
+	}
+	rows := make([]Row, 0, len(exps))
+	for i, e := range exps {
+		fmt.Fprintf(env.Log, "\n[%d/%d] %s — %s\n      paper: %s: %s\n      ours:  %s\n", i+1, len(exps), e.Name, e.Paper,
+			e.Claim, e.PaperValue, e.Measure)
+		t0 := time.Now()
+		res, err := safeRun(e, env)
+		if res != nil {
+			res.Seconds = time.Since(t0).Seconds()
+			fmt.Fprintf(env.Log, "      => %s (%s) in %.1fs\n", res.Ours, res.Verdict, res.Seconds)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Log, "      => error: %v\n", err)
+		}
+		rows = append(rows, Row{Experiment: e, Result: res, Err: err})
+	}
+	return rows
+}
+
+func safeRun(e Experiment, env *Env) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = nil, fmt.Errorf("%s: panic: %v", e.Name, p)
+		}
+	}()
+	if err := os.MkdirAll(env.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: output folder: %w", e.Name, err)
+	}
+	res, err = e.Run(env)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", e.Name, err)
+	}
+	return res, nil
+}
+
+// NewEnv returns an Env for the backend chosen by name ("" for the default), writing under outDir, in the
+// profile given by train.Quick().
+func NewEnv(backendName, outDir string) (*Env, error) {
+	b, err := backend.New(backendName)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Backend: b, OutDir: outDir, Quick: train.Quick(), Progress: os.Stderr, Log: os.Stdout}, nil
+}
+
+// Failures counts rows whose experiment returned an error.
+func Failures(rows []Row) int {
+	n := 0
+	for _, r := range rows {
+		if r.Err != nil {
+			n++
+		}
+	}
+	return n
+}
