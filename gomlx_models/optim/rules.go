@@ -71,6 +71,7 @@ func (o SGD) NewStepper(int) Stepper { return &sgdStepper{lr: o.LR} }
 
 type sgdStepper struct{ lr float64 }
 
+// Step implements Stepper: θ ← θ − η·g.
 func (s *sgdStepper) Step(theta, grad []float64) {
 	for i := range theta {
 		theta[i] -= s.lr * grad[i]
@@ -151,6 +152,7 @@ type momentumStepper struct {
 	v   []float64
 }
 
+// Step implements Stepper: v ← μ·v + c·g; θ ← θ − η·v.
 func (s *momentumStepper) Step(theta, grad []float64) {
 	c := s.cfg.gradScale()
 	for i := range theta {
@@ -215,6 +217,7 @@ type rmspropStepper struct {
 	s   []float64
 }
 
+// Step implements Stepper: s ← α·s + (1−α)·g²; θ ← θ − η·g/(√s+ε).
 func (st *rmspropStepper) Step(theta, grad []float64) {
 	a := st.cfg.Alpha
 	for i := range theta {
@@ -303,6 +306,7 @@ type adamStepper struct {
 	m, v []float64
 }
 
+// Step implements Stepper (see Adam for the equations).
 func (s *adamStepper) Step(theta, grad []float64) {
 	c := s.cfg
 	s.t++

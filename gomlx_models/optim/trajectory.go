@@ -16,8 +16,10 @@ import (
 // Path is an optimisation trajectory: Points[0] is the start and Points[i] the parameters
 // after i steps; Loss[i] is the objective at Points[i] (evaluated in float64).
 type Path struct {
+	// Points are the parameter vectors visited, start first.
 	Points [][]float64
-	Loss   []float64
+	// Loss holds f at each point.
+	Loss []float64
 }
 
 // Final returns the last point and its loss (nil, NaN for an empty path).
