@@ -101,9 +101,13 @@ func ImplFor(scope *model.Scope, g *graph.Graph) Impl {
 	return Native
 }
 
-// isGoBackend reports whether g runs on the embedded pure-Go backend.
+// isGoBackend reports whether g runs on the embedded pure-Go backend (compute v0.1.3 names it "Go Backend").
 func isGoBackend(g *graph.Graph) bool {
-	return g != nil && g.Backend() != nil && g.Backend().Name() == "go"
+	if g == nil || g.Backend() == nil {
+		return false
+	}
+	name := strings.ToLower(g.Backend().Name())
+	return name == "go" || strings.HasPrefix(name, "go backend")
 }
 
 // Padding is the spatial padding of a convolution or pooling window.

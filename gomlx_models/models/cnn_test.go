@@ -1,0 +1,123 @@
+package models
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/convnotes/convnotes/gomlx_models/layers"
+)
+
+func goBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := compute.NewWithConfig("go:ops_sequential")
+	if err != nil {
+		t.Fatalf("creating Go backend: %v", err)
+	}
+	return b
+}
+
+func uniform(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = rng.Float32()*2 - 1
+	}
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+func flat(t *tensors.Tensor) []float32 {
+	var out []float32
+	t.ConstFlatData(func(f any) { out = append(out, f.([]float32)...) })
+	return out
+}
+
+// runModel returns the logits and the gradients of Σ logits·r w.r.t. every trainable variable, in training
+// mode, with the layers' implementation forced to impl. Variables are shared through store.
+func runModel(t *testing.T, backend compute.Backend, store *model.Store, impl layers.Impl,
+	fn func(*model.Scope, *graph.Node) *graph.Node, x, r *tensors.Tensor) []*tensors.Tensor {
+	t.Helper()
+	store.RootScope().SetParam(layers.ParamImpl, impl)
+	exec, err := model.NewExec(backend, store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		store.SetTraining(in[0].Graph(), true)
+		logits := fn(scope, in[0])
+		loss := graph.ReduceAllSum(graph.Mul(logits, in[1]))
+		return append([]*graph.Node{logits}, scope.BuildTrainableVariablesGradientsGraph(loss)...)
+	})
+	if err != nil {
+		t.Fatalf("%s: NewExec: %v", impl, err)
+	}
+	out, err := exec.Exec(x, r)
+	if err != nil {
+		t.Fatalf("%s: Exec: %v", impl, err)
+	}
+	return out
+}
+
+// TestModelsFastMatchesNative builds each model with the Fast and the Native layers on the same weights and
+// checks that logits and all weight gradients agree, and that the logits have the right shape.
+func TestModelsFastMatchesNative(t *testing.T) {
+	resnet20, err := ResNetCIFAR(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		fn    func(*model.Scope, *graph.Node) *graph.Node
+		input []int
+	}{
+		{"SmallCNN", SmallCNN, []int{2, 28, 28, 1}},
+		{"ResNet-20", resnet20, []int{2, 32, 32, 3}},
+	}
+	const tol = 1e-3 // whole networks: float32 sums in different orders through up to 20 layers and BN
+	backend := goBackend(t)
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(int64(i + 7)))
+			x := uniform(rng, tc.input...)
+			r := uniform(rng, tc.input[0], 10)
+			store := model.NewStore()
+			native := runModel(t, backend, store, layers.Native, tc.fn, x, r)
+			fast := runModel(t, backend, store, layers.Fast, tc.fn, x, r)
+			if got := native[0].Shape().Dimensions; len(got) != 2 || got[0] != tc.input[0] || got[1] != 10 {
+				t.Fatalf("logits shape %v, want [%d 10]", got, tc.input[0])
+			}
+			if len(native) != len(fast) || len(native) < 3 {
+				t.Fatalf("got %d Native and %d Fast outputs", len(native), len(fast))
+			}
+			for j := range native {
+				a, b := flat(fast[j]), flat(native[j])
+				var maxDiff, maxRef float64
+				for k := range b {
+					maxDiff = math.Max(maxDiff, math.Abs(float64(a[k]-b[k])))
+					maxRef = math.Max(maxRef, math.Abs(float64(b[k])))
+				}
+				if maxDiff > tol*math.Max(maxRef, 1e-6) || math.IsNaN(maxDiff) {
+					t.Errorf("output %d (shape %s): max diff %.3g, max |ref| %.3g", j, native[j].Shape(), maxDiff, maxRef)
+				}
+			}
+		})
+	}
+}
+
+// TestResNetCIFARDepths accepts the paper's 6n+2 depths and rejects the others.
+func TestResNetCIFARDepths(t *testing.T) {
+	for _, tc := range []struct {
+		depth int
+		ok    bool
+	}{{20, true}, {32, true}, {44, true}, {56, true}, {110, true}, {8, true}, {2, false}, {21, false}, {0, false}, {-4, false}} {
+		fn, err := ResNetCIFAR(tc.depth)
+		if (err == nil) != tc.ok || (fn != nil) != tc.ok {
+			t.Errorf("ResNetCIFAR(%d): err=%v, want ok=%v", tc.depth, err, tc.ok)
+		}
+	}
+}
