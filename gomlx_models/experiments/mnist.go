@@ -27,9 +27,15 @@ type Classification struct {
 	EvalEvery int
 }
 
-// Fit loads the data, trains and evaluates, returning the run (its History holds the test evaluations under
-// the set name "test").
-func (c Classification) Fit(env *Env) (*train.Run, error) {
+// Fitted is a trained classifier with the data it was trained and tested on.
+type Fitted struct {
+	Run         *train.Run
+	Train, Test *data.Images
+}
+
+// Fit loads the data, trains and evaluates. The run's History holds the test evaluations under the set name
+// "test".
+func (c Classification) Fit(env *Env) (*Fitted, error) {
 	load := c.Dataset
 	if load == nil {
 		load = data.MNIST
@@ -51,12 +57,16 @@ func (c Classification) Fit(env *Env) (*train.Run, error) {
 	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
 		DropLast: true, Flatten: c.Flatten})
 	testDS := data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})
-	return train.Fit(train.Options{
+	run, err := train.Fit(train.Options{
 		Name: c.Name, Backend: env.Backend, Model: c.Model,
 		Optimizer: optimizer.Adam().LearningRate(c.LR).Done(),
 		Train:     trainDS, Eval: []train.NamedDataset{{Name: "test", Data: testDS}},
 		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: env.Progress,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &Fitted{Run: run, Train: trainIm, Test: testIm}, nil
 }
 
 // learningCurves writes the training loss and test accuracy of run against steps.
@@ -101,7 +111,10 @@ func errorVerdict(ours, paper, slack float64) Verdict {
 	return NotYet
 }
 
-func classificationResult(env *Env, run *train.Run, c Classification, title string, paperErr, slack float64) (*Result, error) {
+// classificationResult compares the test error with the paper's and draws the learning curves, the confusion
+// matrix and the first test mistakes.
+func classificationResult(env *Env, f *Fitted, c Classification, title string, paperErr, slack float64) (*Result, error) {
+	run := f.Run
 	last, ok := run.History.LastEval("test")
 	if !ok {
 		return nil, fmt.Errorf("no test evaluation recorded")
@@ -109,6 +122,23 @@ func classificationResult(env *Env, run *train.Run, c Classification, title stri
 	figs, err := learningCurves(env, run, c.Name, title)
 	if err != nil {
 		return nil, err
+	}
+	preds, err := Predict(run, f.Test, c.Flatten)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := confusionFigure(env, c.Name, title+": confusion matrix on the test set", f.Test, preds)
+	if err != nil {
+		return nil, err
+	}
+	wrong, wrongPreds := mistakes(f.Test, preds, 30)
+	figs = append(figs, conf)
+	if wrong.N > 0 {
+		p, err := samplesFigure(env, c.Name+"_mistakes", title+": test mistakes (true→predicted)", wrong, 30, wrongPreds)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, p)
 	}
 	testErr := 100 * (1 - last.Accuracy)
 	v := errorVerdict(testErr, paperErr, slack)
@@ -128,21 +158,30 @@ func init() {
 	softmax := func(env *Env) Classification {
 		return Classification{Name: "mnist-softmax", Model: models.MLP(models.SoftmaxRegression), Flatten: true,
 			TrainN: pick(env, 10000, 0), TestN: pick(env, 2000, 0), BatchSize: 100, Epochs: pick(env, 1, 5),
-			LR: 1e-3}
+			LR: 1e-2}
 	}
 	mustRegister(Experiment{
 		Name: "mnist-softmax", Section: "01",
 		Paper:      "LeCun et al. 1998, Gradient-based learning applied to document recognition, §III.C.1",
 		Claim:      "a linear classifier on raw MNIST pixels",
 		PaperValue: "12.0% test error",
-		Measure:    "softmax regression (784→10), Adam lr 1e-3, batch 100, 5 epochs on 60k (quick: 1 epoch on 10k, test on 2k)",
+		Measure:    "softmax regression (784→10), Adam lr 1e-2, batch 100, 5 epochs on 60k (quick: 1 epoch on 10k, test on 2k)",
 		Run: func(env *Env) (*Result, error) {
 			c := softmax(env)
-			run, err := c.Fit(env)
+			f, err := c.Fit(env)
 			if err != nil {
 				return nil, err
 			}
-			return classificationResult(env, run, c, "softmax regression", 12.0, 2.0)
+			res, err := classificationResult(env, f, c, "softmax regression", 12.0, 2.0)
+			if err != nil {
+				return nil, err
+			}
+			w, err := weightTemplates(env, f.Run, c.Name, "softmax regression: the 10 weight templates", "/logits/dense/weights", 28, 28)
+			if err != nil {
+				return nil, err
+			}
+			res.Figures = append(res.Figures, w)
+			return res, nil
 		},
 	})
 	mlp := func(env *Env) Classification {
@@ -158,11 +197,11 @@ func init() {
 		Measure:    "784-300-100-10 ReLU MLP, Adam lr 1e-3, batch 100, 10 epochs on 60k (quick: 1 epoch on 10k, test on 2k)",
 		Run: func(env *Env) (*Result, error) {
 			c := mlp(env)
-			run, err := c.Fit(env)
+			f, err := c.Fit(env)
 			if err != nil {
 				return nil, err
 			}
-			return classificationResult(env, run, c, "MLP 300-100", 3.05, 1.0)
+			return classificationResult(env, f, c, "MLP 300-100", 3.05, 1.0)
 		},
 	})
 }

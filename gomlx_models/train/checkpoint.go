@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -47,6 +48,9 @@ func (r *Run) SaveCheckpoint(path string) error {
 	s := savedRun{Name: r.Options.Name, Step: r.Step(), Epoch: r.epoch, BatchInEpoch: r.batchInEpoch,
 		BatchesPerEpoch: r.batchesPerEpoch, Seconds: r.Seconds, History: r.History}
 	for v := range r.Store.IterVariables() {
+		if strings.HasPrefix(v.Path(), "/metrics/") {
+			continue // metric accumulators are named with a fresh UUID per trainer: they cannot be restored.
+		}
 		t, err := v.Value()
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: variable %s: %w", path, v.Path(), err)

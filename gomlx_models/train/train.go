@@ -92,6 +92,7 @@ type Run struct {
 	epoch, batchInEpoch int
 	classifier          bool
 	evalSpent           float64 // seconds spent evaluating during the current Fit call.
+	predictExec         *model.Exec
 }
 
 // ErrOptions is wrapped by errors about invalid [Options].
@@ -376,24 +377,30 @@ func (r *Run) Evaluate(ds Dataset) (meanLoss, accuracy float64, err error) {
 	return meanLoss, accuracy, nil
 }
 
-// Predict runs the model in inference mode on x (a batch) and returns its output tensor.
+// Predict runs the model in inference mode on x (a batch) and returns its output tensor. The compiled
+// executable is kept for later calls (one per input shape).
 func (r *Run) Predict(x *tensors.Tensor) (*tensors.Tensor, error) {
 	var out *tensors.Tensor
 	err := catch(func() {
-		var e *model.Exec
-		e, err := model.NewExec(r.Options.Backend, r.Store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			return r.Options.Model(scope, x)
-		})
-		if err != nil {
-			panic(err)
+		if r.predictExec == nil {
+			e, err := model.NewExec(r.Options.Backend, r.Store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+				return r.Options.Model(scope, x)
+			})
+			if err != nil {
+				panic(err)
+			}
+			r.predictExec = e
 		}
-		outs, err := e.Exec(x)
+		outs, err := r.predictExec.Exec(x)
 		if err != nil {
 			panic(err)
 		}
 		out = outs[0]
 	})
-	return out, err
+	if err != nil {
+		return nil, fmt.Errorf("predict %q: %w", r.Options.Name, err)
+	}
+	return out, nil
 }
 
 // scalar reads metric i as float64 (NaN if absent).
