@@ -259,7 +259,15 @@ func FromIDX(name string, imgs, lbls *IDX, classes []string) (*Images, error) {
 	}
 	pixels := make([]float32, len(imgs.Data))
 	for i, b := range imgs.Data {
-		pixels[i] = float32(b) / 255
+		pixels[i] = byteToUnit[b]
 	}
 	return &Images{Name: name, N: n, H: h, W: w, C: c, Pixels: pixels, Labels: labels, Classes: classes}, nil
 }
+
+// byteToUnit[b] = float32(b)/255: a table lookup is several times faster than dividing 47M bytes.
+var byteToUnit = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -149,5 +150,39 @@ func TestRealChecksumMismatch(t *testing.T) {
 				t.Errorf("message %q lacks %q", err, tc.wantNote)
 			}
 		})
+	}
+}
+
+// TestConcurrentLoad loads one split from several goroutines: all must share one parsed copy.
+func TestConcurrentLoad(t *testing.T) {
+	// Copies in a fresh directory give a cache key no other test has loaded.
+	root := t.TempDir()
+	for _, f := range []string{testImagesFile, testLabelsFile} {
+		src, err := locate(mnistName, f)
+		if err != nil {
+			t.Skipf("MNIST absent, skipping: %v", err)
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, "mnist", filepath.Base(src)), b)
+	}
+	t.Setenv(EnvDataDir, root)
+	const workers = 4
+	results := make([]*Images, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { results[w], errs[w] = MNIST(Test) })
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatal(errs[w])
+		}
+		if results[w].N != 10000 || &results[w].Pixels[0] != &results[0].Pixels[0] {
+			t.Errorf("worker %d got its own copy of the pixels", w)
+		}
 	}
 }
