@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -120,5 +122,44 @@ func TestConnectionFile(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("connection file mode = %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestInstallKernelSpec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("may build gonb")
+	}
+	root, err := FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	tests := []struct {
+		name    string
+		wantErr bool
+	}{{"gonb", false}, {"../escape", true}, {"", true}}
+	for _, tc := range tests {
+		path, err := InstallKernelSpec(context.Background(), root, "", data, tc.name)
+		if (err != nil) != tc.wantErr {
+			t.Fatalf("InstallKernelSpec(%q) error = %v, wantErr %v", tc.name, err, tc.wantErr)
+		}
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var spec KernelSpec
+		if err := json.Unmarshal(raw, &spec); err != nil {
+			t.Fatal(err)
+		}
+		if path != filepath.Join(data, "kernels", "gonb", "kernel.json") || len(spec.Argv) != 4 ||
+			spec.Argv[2] != "{connection_file}" || spec.Argv[3] != "--go_work="+root || spec.Env["GOPROXY"] != "off" {
+			t.Errorf("kernelspec at %s = %+v", path, spec)
+		}
+		if fi, err := os.Stat(spec.Argv[0]); err != nil || fi.Mode()&0o111 == 0 {
+			t.Errorf("kernelspec binary %s not executable: %v", spec.Argv[0], err)
+		}
 	}
 }

@@ -150,7 +150,7 @@ func TestRecorder(t *testing.T) {
 		want string // OutputsText
 		n    int    // number of outputs
 	}{
-		{"streams merge", []kernel.Output{stream("stdout", "a"), stream("stdout", "b\n")}, "ab\n\n", 1},
+		{"streams merge", []kernel.Output{stream("stdout", "a"), stream("stdout", "b\n")}, "ab\n", 1},
 		{"stdout and stderr stay apart", []kernel.Output{stream("stdout", "a"), stream("stderr", "b"), stream("stdout", "c")}, "a\nb\nc\n", 3},
 		{"update display", []kernel.Output{display("d1", "old"), stream("stdout", "x"),
 			{Type: kernel.OutputUpdateDisplayData, DisplayID: "d1", Data: map[string]any{"text/plain": "new"}}}, "new\nx\n", 2},

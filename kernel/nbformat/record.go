@@ -55,7 +55,7 @@ func (r *Recorder) Add(o kernel.Output) {
 
 // Text returns all the text of the outputs: stream text, error values and
 // tracebacks, and the text/plain, text/markdown and text/html parts of
-// display data, each followed by a newline.
+// display data, each ending with a newline.
 func (r *Recorder) Text() string { return OutputsText(r.Outputs) }
 
 // OutputsText returns the text of outputs (see Recorder.Text).
@@ -64,7 +64,9 @@ func OutputsText(outs []*Output) string {
 	add := func(s string) {
 		if s != "" {
 			b = append(b, s...)
-			b = append(b, '\n')
+			if s[len(s)-1] != '\n' {
+				b = append(b, '\n')
+			}
 		}
 	}
 	for _, o := range outs {

@@ -1,0 +1,54 @@
+// Command nbtest executes GoNB notebooks top to bottom, each in a fresh
+// kernel, and fails on anything a reader of the notebook would call broken.
+//
+// Usage:
+//
+//	nbtest [--write] [--timeout D] [--quick=true] [--kernel-log FILE] [paths or globs...]
+//	nbtest --install-kernel [--kernel-name gonb] [--jupyter-dir DIR]
+//
+// With no paths it runs notebooks/*.ipynb. A directory stands for the
+// notebooks in it. Flags come before the paths. The last line printed is
+// exactly "N passed, N failed"; the exit status is 1 when any notebook failed
+// and 2 on a usage error. An empty set of notebooks prints "0 passed, 0 failed"
+// and exits 0.
+//
+// The kernel gets CONVNOTES_QUICK=1 in the quick profile (the default, as in
+// CI) and CONVNOTES_QUICK=0 with --quick=false; notebooks read it to shrink
+// their experiments. The kernel's working directory is the notebook's folder.
+//
+// A notebook fails on: invalid notebook JSON; a compile error; a panic; a
+// program that exits non-zero; a "!" or %%bash shell command that exits
+// non-zero (GoNB itself only prints "exit status N" there); kernel death; a
+// cell running past its timeout; or an expectation declared in the cell's
+// metadata tags that is not met. Execution stops at the first cell that
+// fails to run (later cells depend on it); expectation failures are all
+// reported. Each failure names the notebook, the cell number (1-based,
+// counting every cell, as the REPL's :list does), the cell's first lines and
+// the error text.
+//
+// --write saves each executed notebook in place with its new outputs (images
+// included) as nbformat 4 JSON, keeping cell ids and metadata; cells that were
+// skipped keep their old outputs.
+//
+// --install-kernel writes the Jupyter kernelspec (kernel.json) that runs the
+// pinned gonb on this checkout (make kernel).
+//
+// # Cell tags
+//
+// Tags live in the cell metadata ("metadata": {"tags": [...]}; JupyterLab:
+// property inspector → Cell Tags). Every tag starting with "nbtest:" must be
+// one of these, or the notebook fails (a typo must not silently disable a check):
+//
+//	nbtest:skip             do not run the cell (its saved outputs are kept)
+//	nbtest:skip-quick       do not run the cell in the quick profile
+//	nbtest:allow-error      the cell may fail; later cells still run
+//	nbtest:expect-error     the cell must fail (e.g. it shows a compile error)
+//	nbtest:expect-png       the cell must display an image/png output
+//	nbtest:expect-mime=T    the cell must display an output of MIME type T
+//	nbtest:expect=REGEX     the cell's text output (streams, errors, and the
+//	                        text/plain, text/markdown, text/html of displays)
+//	                        must match the Go regular expression REGEX
+//	nbtest:timeout=D        this cell's timeout (a Go duration, e.g. 90s)
+//
+// Tags may repeat (several expect= patterns must all match).
+package main

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convnotes/convnotes/kernel"
+	"github.com/convnotes/convnotes/kernel/nbformat"
+)
+
+// copyFixtures copies testdata notebooks into a temporary directory, so that
+// --write never touches the fixtures.
+func copyFixtures(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestVerdicts runs every fixture notebook (one fresh kernel each) and
+// checks the verdict, the failing cell and the reported error.
+func TestVerdicts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts gonb kernels")
+	}
+	tests := []struct {
+		file     string
+		wantPass bool
+		wantCell int    // failing cell; 0 for a notebook-level failure
+		wantMsg  string // in the failure message
+	}{
+		{file: "pass.ipynb", wantPass: true},
+		{file: "compile_error.ipynb", wantCell: 2, wantMsg: "undefined: undefinedThing"},
+		{file: "panic.ipynb", wantCell: 1, wantMsg: "panic: boom from the notebook"},
+		{file: "exit_nonzero.ipynb", wantCell: 1, wantMsg: "exit status 3"},
+		{file: "shell_bang.ipynb", wantCell: 1, wantMsg: "exit status 2"},
+		{file: "shell_bash.ipynb", wantCell: 1, wantMsg: "exit status 5"},
+		{file: "kernel_death.ipynb", wantCell: 1, wantMsg: "kernel died"},
+		{file: "timeout.ipynb", wantCell: 1, wantMsg: "cell timed out after 8s"},
+		{file: "expect_png.ipynb", wantCell: 1, wantMsg: "no image/png"},
+		{file: "expect_regex.ipynb", wantCell: 1, wantMsg: "does not match"},
+		{file: "unknown_tag.ipynb", wantCell: 1, wantMsg: `unknown tag "nbtest:expect-pgn"`},
+		{file: "invalid.ipynb", wantCell: 0, wantMsg: "invalid JSON at line 4"},
+	}
+	names := make([]string, len(tests))
+	for i, tc := range tests {
+		names[i] = tc.file
+	}
+	dir := copyFixtures(t, names...)
+	root, err := kernel.FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			var out bytes.Buffer
+			cfg := config{quick: true, write: true, timeout: 3 * time.Minute, moduleRoot: root, out: &out}
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			r := runNotebook(ctx, cfg, filepath.Join(dir, tc.file))
+			report(&out, r)
+			if tc.wantPass {
+				if len(r.failures) != 0 {
+					t.Fatalf("want pass, got:\n%s", out.String())
+				}
+				return
+			}
+			if len(r.failures) == 0 {
+				t.Fatalf("want failure, got pass:\n%s", out.String())
+			}
+			f := r.failures[0]
+			if f.cell != tc.wantCell || !strings.Contains(f.msg, tc.wantMsg) {
+				t.Errorf("failure = cell %d %q, want cell %d containing %q\nreport:\n%s", f.cell, f.msg, tc.wantCell, tc.wantMsg, out.String())
+			}
+			if tc.wantCell > 0 && !strings.Contains(out.String(), "    | ") {
+				t.Errorf("report lacks the cell's first lines:\n%s", out.String())
+			}
+		})
+	}
+
+	// --write saved the executed passing notebook: valid nbformat 4 with
+	// outputs (the PNG included), ids and metadata kept, skipped cell untouched.
+	nb, err := nbformat.ReadFile(filepath.Join(dir, "pass.ipynb"))
+	if err != nil {
+		t.Fatalf("written notebook: %v", err)
+	}
+	orig, err := nbformat.ReadFile(filepath.Join("testdata", "pass.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range nb.Cells {
+		if c.ID != orig.Cells[i].ID || string(c.Metadata) != string(orig.Cells[i].Metadata) {
+			t.Errorf("cell %d id/metadata changed: %q %s", i+1, c.ID, c.Metadata)
+		}
+	}
+	if !nbformat.HasMIME(nb.Cells[2].Outputs, "image/png") || nb.Cells[1].ExecutionCount == nil {
+		t.Errorf("written notebook lacks outputs: %+v", nb.Cells[2])
+	}
+	if got := nbformat.OutputsText(nb.Cells[1].Outputs); got != "answer is 42\n" {
+		t.Errorf("cell 2 output = %q", got)
+	}
+	if len(nb.Cells[6].Outputs) != 0 || nb.Cells[6].ExecutionCount != nil {
+		t.Errorf("skipped cell was run: %+v", nb.Cells[6])
+	}
+}
+
+func TestParseTags(t *testing.T) {
+	tests := []struct {
+		tags    []string
+		wantErr string
+		check   func(cellRules) bool
+	}{
+		{tags: []string{"other", "nbtest:skip"}, check: func(r cellRules) bool { return r.skip }},
+		{tags: []string{"nbtest:skip-quick", "nbtest:allow-error"}, check: func(r cellRules) bool { return r.skipQuick && r.allowError }},
+		{tags: []string{"nbtest:expect=a+", "nbtest:expect=b"}, check: func(r cellRules) bool { return len(r.patterns) == 2 }},
+		{tags: []string{"nbtest:expect-mime=image/svg+xml", "nbtest:expect-png"}, check: func(r cellRules) bool { return r.expectPNG && r.mimes[0] == "image/svg+xml" }},
+		{tags: []string{"nbtest:timeout=90s"}, check: func(r cellRules) bool { return r.timeout == 90*time.Second }},
+		{tags: []string{"nbtest:expect-error"}, check: func(r cellRules) bool { return r.expectError }},
+		{tags: []string{"nbtest:timeout=-1s"}, wantErr: "positive"},
+		{tags: []string{"nbtest:timeout=soon"}, wantErr: "positive"},
+		{tags: []string{"nbtest:expect=("}, wantErr: "missing closing"},
+		{tags: []string{"nbtest:expect="}, wantErr: "unknown tag"},
+		{tags: []string{"nbtest:skip=yes"}, wantErr: "unknown tag"},
+		{tags: []string{"nbtest:expect-pgn"}, wantErr: "unknown tag"},
+	}
+	for _, tc := range tests {
+		r, err := parseTags(tc.tags)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("parseTags(%q) error = %v, want %q", tc.tags, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !tc.check(r) {
+			t.Errorf("parseTags(%q) = %+v, %v", tc.tags, r, err)
+		}
+	}
+}
+
+func TestRealMain(t *testing.T) {
+	dir := copyFixtures(t, "invalid.ipynb")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantLast string
+	}{
+		// The test runs in cmd/nbtest, which has no notebooks/ folder: an empty set.
+		{"empty set", nil, 0, "0 passed, 0 failed"},
+		{"invalid and missing", []string{filepath.Join(dir, "invalid.ipynb"), filepath.Join(dir, "missing.ipynb")}, 1, "0 passed, 2 failed"},
+		{"directory", []string{dir}, 1, "0 passed, 1 failed"},
+		{"bad flag", []string{"--no-such-flag"}, 2, ""},
+		{"bad timeout", []string{"--timeout=0s"}, 2, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := realMain(tc.args, &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Fatalf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout.String(), stderr.String())
+			}
+			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+			if last := lines[len(lines)-1]; last != tc.wantLast {
+				t.Errorf("last line = %q, want %q", last, tc.wantLast)
+			}
+		})
+	}
+}
