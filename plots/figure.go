@@ -496,7 +496,7 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		return nil
 	}
 	if math.Log10(hi/lo) > 8 {
-		return plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+		return wideLogTicks(lo, hi)
 	}
 	for _, labelled := range [][]int{{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}} {
 		var ticks []plot.Tick
@@ -520,6 +520,22 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return nil
+}
+
+// wideLogTicks ticks every power of ten in [lo, hi] and labels every k-th one ("1e-08", "0.01", "1e+04"),
+// with k chosen so that at most about eight are labelled.
+func wideLogTicks(lo, hi float64) []plot.Tick {
+	first, last := int(math.Ceil(math.Log10(lo)-1e-9)), int(math.Floor(math.Log10(hi)+1e-9))
+	k := max(1, int(math.Ceil(float64(last-first+1)/8)))
+	var ticks []plot.Tick
+	for e := first; e <= last; e++ {
+		t := plot.Tick{Value: math.Pow(10, float64(e))}
+		if ((e%k)+k)%k == 0 {
+			t.Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
 
 // niceTicks labels a linear axis every 1, 2, 2.5 or 5 times a power of ten,

@@ -473,6 +473,8 @@ func TestTickers(t *testing.T) {
 		{"log few decades", 0.15, 2.5, true, []string{"0.2", "0.5", "1", "2"}},
 		{"log many decades", 1e-3, 10, true, []string{"0.001", "0.01", "0.1", "1", "10"}},
 		{"log within a decade", 2.1, 7.5, true, []string{"3", "4", "5", "6", "7"}},
+		{"log 38 decades", 1e-30, 1e8, true, []string{"1e-30", "1e-25", "1e-20", "1e-15", "1e-10", "1e-05", "1", "1e+05"}},
+		{"log 10 decades", 3e-9, 2e1, true, []string{"1e-08", "1e-06", "0.0001", "0.01", "1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
