@@ -31,7 +31,7 @@ func benchCmd(args []string) error {
 	batchLeNet := fs.Int("batch-lenet", 0, "batch of the small CNN (default 64, 8 with --quick)")
 	batchResNet := fs.Int("batch-resnet", 0, "batch of ResNet-20 (default 128, 8 with --quick)")
 	rounds := fs.Int("rounds", 0, "interleaving rounds (default 3, 1 with --quick)")
-	warmup := fs.Int("warmup", -1, "warm-up steps per column (default 2, 1 with --quick)")
+	warmup := fs.Int("warmup", -1, "warm-up steps per column (default 1)")
 	minSeconds := fs.Float64("min-seconds", -1, "time each column at least this long per round (default 3)")
 	maxSteps := fs.Int("max-steps", 0, "at most this many timed steps per column per round (default 20)")
 	backendName := fs.String("backend", "", "GoMLX backend for the Go columns (default: the embedded go backend)")

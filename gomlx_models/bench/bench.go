@@ -82,7 +82,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Models: []string{SmallCNN, ResNet20}, Modes: []string{Train, Infer},
-		Warmup: 2, Rounds: 3, MinSteps: 1, MaxSteps: 20, MinSeconds: 3,
+		Warmup: 1, Rounds: 3, MinSteps: 1, MaxSteps: 20, MinSeconds: 3,
 		Torch: DefaultTorchConfig(),
 	}
 }

@@ -10,8 +10,7 @@ import (
 // applied to the channels-major original, so the layout is kept.
 func ReLU(x *graph.Node) *graph.Node {
 	if x != nil && x.Rank() == 4 && hasCNHW(x) {
-		src := toCNHW(x)
-		return fromCNHW(graph.Max(src, graph.ScalarZero(src.Graph(), src.DType())))
+		return fromCNHW(reluFast(toCNHW(x)))
 	}
 	return graph.Max(x, graph.ScalarZero(x.Graph(), x.DType()))
 }

@@ -191,9 +191,7 @@ func (fc flatConv) gradInput(w, v *graph.Node) *graph.Node {
 }
 
 // conv2DStride1CNHW is the stride-1 convolution of x [C, N, H, W] with the HWIO kernel w, with the gradients
-// above attached. The forward pass is the "fused" op of graph.InternalFusedOpCaller; the "decomposed" one is a
-// gradient carrier: its value (only computed if fusion is switched off) equals the forward, and its reverse pass
-// hands the incoming adjoint to the two hand-written gradients. Second derivatives are not supported.
+// above attached (see customVJP). Second derivatives are not supported.
 func conv2DStride1CNHW(x, w *graph.Node, d, pt, pb, pl, pr int) *graph.Node {
 	fc, err := newFlatConv(x.Shape().Dimensions, w.Shape().Dimensions[3], w.Shape().Dimensions[0],
 		w.Shape().Dimensions[1], d, pt, pb, pl, pr)
@@ -203,35 +201,7 @@ func conv2DStride1CNHW(x, w *graph.Node, d, pt, pb, pl, pr int) *graph.Node {
 	if w.Shape().Dimensions[2] != fc.C {
 		panic(fmt.Errorf("conv: kernel %s has %d input channels, input has %d", w.Shape(), w.Shape().Dimensions[2], fc.C))
 	}
-	out, _ := graph.InternalFusedOpCaller(
-		func() *graph.Node { return fc.forward(x, w) },
-		func() *graph.Node {
-			return withGradients(fc.forward(graph.StopGradient(x), graph.StopGradient(w)), x, w, fc.gradInput, fc.gradKernel)
-		},
-		true)
-	return out
-}
-
-// withGradients returns y unchanged, but such that the reverse pass sends dL/dx = gx(w, v) and dL/dw = gw(x, v)
-// to x and w, where v = dL/dy. y must not otherwise depend on x or w (pass it their graph.StopGradient).
-//
-// How: y + 0·(x₀ + w₀) (x₀, w₀ a first element of each) makes x and w reachable from y; custom gradients on y
-// (recording v) and on x and w (ignoring what flows down the zero path, which then is dead code) do the rest.
-// The reverse pass visits y before x and w, as it goes from later nodes to earlier ones.
-func withGradients(y, x, w *graph.Node, gx func(w, v *graph.Node) *graph.Node, gw func(x, v *graph.Node) *graph.Node) *graph.Node {
-	var adjoint *graph.Node
-	xs := graph.IdentityWithCustomGradient(x, func(_, _ *graph.Node) *graph.Node { return gx(w, adjoint) })
-	ws := graph.IdentityWithCustomGradient(w, func(_, _ *graph.Node) *graph.Node { return gw(x, adjoint) })
-	first := func(n *graph.Node) *graph.Node {
-		specs := make([]graph.SliceAxisSpec, n.Rank())
-		for i := range specs {
-			specs[i] = graph.AxisRange(0, 1)
-		}
-		return graph.Reshape(graph.Slice(n, specs...))
-	}
-	zero := graph.Mul(graph.Add(first(xs), first(ws)), graph.ScalarZero(y.Graph(), y.DType()))
-	return graph.IdentityWithCustomGradient(graph.Add(y, zero), func(_, v *graph.Node) *graph.Node {
-		adjoint = v
-		return v
-	})
+	return customVJP([]*graph.Node{x, w},
+		func(in []*graph.Node) *graph.Node { return fc.forward(in[0], in[1]) },
+		func(v *graph.Node) []*graph.Node { return []*graph.Node{fc.gradInput(w, v), fc.gradKernel(x, v)} })
 }
