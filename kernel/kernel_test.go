@@ -305,7 +305,7 @@ func TestCompleteAndInspect(t *testing.T) {
 // TestKernelDeath covers the kernel dying mid-cell (process killed), a
 // restart, a hung kernel found by the heartbeat, and cleanup at shutdown.
 func TestKernelDeath(t *testing.T) {
-	k := startKernel(t, Options{HeartbeatInterval: 200 * time.Millisecond, HeartbeatTimeout: 2 * time.Second})
+	k := startKernel(t, Options{HeartbeatInterval: 200 * time.Millisecond, HeartbeatTimeout: 5 * time.Second})
 	s, err := k.session()
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,11 @@ func TestKernelDeath(t *testing.T) {
 	}
 	var dead *DeadError
 	if !errors.As(*execErr, &dead) || !strings.Contains(dead.Reason, "exited") {
-		t.Fatalf("Execute error = %v, want a *DeadError for the process exit", *execErr)
+		reason := fmt.Sprint(*execErr)
+		if dead != nil {
+			reason = "DeadError with reason " + dead.Reason
+		}
+		t.Fatalf("Execute error = %s, want a *DeadError for the process exit", reason)
 	}
 	if !errors.As(k.Err(), &dead) || k.State() != StateDead {
 		t.Fatalf("Err() = %v, State() = %s", k.Err(), k.State())
@@ -369,7 +373,7 @@ func TestKernelDeath(t *testing.T) {
 	}
 	select {
 	case <-k.Dead():
-	case <-time.After(15 * time.Second):
+	case <-time.After(30 * time.Second):
 		_ = syscall.Kill(k.Pid(), syscall.SIGKILL)
 		t.Fatal("heartbeat did not detect the stopped kernel")
 	}
