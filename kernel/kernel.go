@@ -337,6 +337,7 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	}
 	cmd.Stdout, cmd.Stderr = logw, logw
 	setProcessGroup(cmd)
+	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("kernel: start %s: %w", k.tools.Gonb, err)

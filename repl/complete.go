@@ -117,7 +117,7 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 	cursor := len([]rune(code))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	comp, err := c.r.k.Complete(ctx, code, cursor)
+	comp, err := c.r.kernel().Complete(ctx, code, cursor)
 	if err != nil || comp == nil || comp.CursorStart > cursor || comp.CursorStart < 0 {
 		return nil, 0
 	}

@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -52,6 +54,7 @@ var ErrFailed = errors.New("repl: some cells failed")
 // REPL is one session: a kernel, an optional open notebook and the terminal.
 type REPL struct {
 	cfg         Config
+	kmu         sync.Mutex // guards k, read by the termination watch
 	k           *kernel.Kernel
 	rend        *renderer
 	interactive bool
@@ -102,8 +105,10 @@ func Run(ctx context.Context, cfg Config) error {
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = r.k.Shutdown(sctx)
+		_ = r.kernel().Shutdown(sctx)
 	}()
+	stopWatch := r.shutdownOnTermination()
+	defer stopWatch()
 	if cfg.Open != "" {
 		r.open(ctx, cfg.Open)
 	}
@@ -136,9 +141,9 @@ func isDir(path string) bool {
 
 // startKernel (re)starts the kernel in dir.
 func (r *REPL) startKernel(ctx context.Context, dir string) error {
-	if r.k != nil {
+	if old := r.kernel(); old != nil {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = r.k.Shutdown(sctx)
+		_ = old.Shutdown(sctx)
 		cancel()
 	}
 	opts := r.cfg.Kernel
@@ -147,8 +152,46 @@ func (r *REPL) startKernel(ctx context.Context, dir string) error {
 	if err != nil {
 		return fmt.Errorf("repl: %w", err)
 	}
+	r.kmu.Lock()
 	r.k = k
+	r.kmu.Unlock()
 	return nil
+}
+
+// kernel returns the current kernel (nil before the first start).
+func (r *REPL) kernel() *kernel.Kernel {
+	r.kmu.Lock()
+	defer r.kmu.Unlock()
+	return r.k
+}
+
+// shutdownOnTermination shuts the kernel down when the process gets SIGHUP
+// (terminal closed) or SIGTERM, then lets the signal end the process as it
+// would have: the kernel runs in its own process group and would otherwise
+// be left running. The returned function stops the watch.
+func (r *REPL) shutdownOnTermination() (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if k := r.kernel(); k != nil {
+				_ = k.Shutdown(ctx)
+			}
+			cancel()
+			signal.Reset(sig)
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(sig)
+			}
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }
 
 // prompt returns the prompt for the next line.
@@ -488,7 +531,7 @@ func (r *REPL) list() {
 // where prints the notebook, the position and the current section heading.
 func (r *REPL) where() {
 	if r.nb == nil {
-		fmt.Fprintf(r.cfg.Out, "no notebook open; kernel %s\n", r.k.State())
+		fmt.Fprintf(r.cfg.Out, "no notebook open; kernel %s (pid %d)\n", r.k.State(), r.k.Pid())
 		return
 	}
 	section := ""
@@ -511,5 +554,5 @@ func (r *REPL) where() {
 	if section != "" {
 		fmt.Fprintf(r.cfg.Out, ", section %q", section)
 	}
-	fmt.Fprintf(r.cfg.Out, "; kernel %s\n", r.k.State())
+	fmt.Fprintf(r.cfg.Out, "; kernel %s (pid %d)\n", r.k.State(), r.k.Pid())
 }

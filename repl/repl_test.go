@@ -1,3 +1,5 @@
+//go:build unix
+
 package repl
 
 import (
@@ -8,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,4 +319,53 @@ func TestPTY(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("REPL did not exit after Ctrl-D:\n%s", screen())
+}
+
+// TestPTYHangup closes the terminal under the REPL (tmux kill-server sends
+// SIGHUP): the REPL must shut its kernel down rather than leave it running.
+func TestPTYHangup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux not installed")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := fmt.Sprintf("convnotes-repl-hup-%d", os.Getpid())
+	cmd := fmt.Sprintf("env %s=1 CONVNOTES_REPL_TEST_HISTORY=%s TERM=xterm-256color %s -test.run=XXX",
+		childEnv, filepath.Join(t.TempDir(), "history"), self)
+	tmux(t, sock, "new-session", "-d", "-s", "repl", "-x", "120", "-y", "50", cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", sock, "kill-server").Run() })
+	pidRe := regexp.MustCompile(`kernel \w+ \(pid (\d+)\)`)
+	var pid int
+	deadline := time.Now().Add(2 * time.Minute)
+	for pid == 0 && time.Now().Before(deadline) {
+		screen := tmux(t, sock, "capture-pane", "-p", "-t", "repl")
+		if m := pidRe.FindStringSubmatch(screen); m != nil {
+			pid, _ = strconv.Atoi(m[1])
+			break
+		}
+		if strings.Contains(screen, "go>") {
+			tmux(t, sock, "send-keys", "-t", "repl", ":where", "Enter")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("no kernel pid shown by :where")
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("kernel %d not running before the hangup: %v", pid, err)
+	}
+	tmux(t, sock, "kill-server")
+	deadline = time.Now().Add(20 * time.Second)
+	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		t.Fatalf("kernel %d still running after the terminal hung up", pid)
+	}
 }
