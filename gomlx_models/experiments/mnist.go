@@ -25,6 +25,12 @@ type Classification struct {
 	Steps     int // overrides Epochs when > 0
 	LR        float64
 	EvalEvery int
+	// Optimizer replaces the default Adam(LR) when set (e.g. plain SGD for notebook 01's batch-size study).
+	Optimizer optimizer.Interface
+	// EvalTrainN, when > 0, also evaluates on the first EvalTrainN training examples, as the set "train".
+	EvalTrainN int
+	// LogEvery records a training step every N steps (0: every step).
+	LogEvery int
 }
 
 // Fitted is a trained classifier with the data it was trained and tested on.
@@ -57,11 +63,19 @@ func (c Classification) Fit(env *Env) (*Fitted, error) {
 	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
 		DropLast: true, Flatten: c.Flatten})
 	testDS := data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})
+	evals := []train.NamedDataset{{Name: "test", Data: testDS}}
+	if c.EvalTrainN > 0 {
+		evals = append(evals, train.NamedDataset{Name: "train", Data: data.NewBatches(trainIm.Subset(min(c.EvalTrainN, trainIm.N)),
+			data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})})
+	}
+	opt := c.Optimizer
+	if opt == nil {
+		opt = optimizer.Adam().LearningRate(c.LR).Done()
+	}
 	run, err := train.Fit(train.Options{
-		Name: c.Name, Backend: env.Backend, Model: c.Model,
-		Optimizer: optimizer.Adam().LearningRate(c.LR).Done(),
-		Train:     trainDS, Eval: []train.NamedDataset{{Name: "test", Data: testDS}},
-		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: env.Progress,
+		Name: c.Name, Backend: env.Backend, Model: c.Model, Optimizer: opt,
+		Train: trainDS, Eval: evals, Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery,
+		LogEvery: c.LogEvery, Seed: 42, Progress: env.Progress,
 	})
 	if err != nil {
 		return nil, err

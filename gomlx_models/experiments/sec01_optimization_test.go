@@ -1,0 +1,170 @@
+package experiments
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/optim"
+)
+
+// TestLearningRateSweep: the bisected divergence thresholds of GD and momentum agree with 2/λmax and
+// 2(1+μ)/λmax within 1%, and Adam never overflows.
+func TestLearningRateSweep(t *testing.T) {
+	s, err := LearningRateSweep(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		curve int
+		want  float64
+	}{
+		{0, GDStabilityLimit(QuadraticCurvature)},
+		{1, MomentumStabilityLimit(QuadraticCurvature, MomentumSweepMu)},
+	}
+	for _, tc := range tests {
+		c := s.Curves[tc.curve]
+		if got := c.Threshold; !(math.Abs(got-tc.want)/tc.want < 0.01) {
+			t.Errorf("%s diverges above η = %g, want %g ± 1%%", c.Label, got, tc.want)
+		}
+		// Below the threshold the sweep must be stable, above it diverged.
+		for _, r := range c.Results {
+			if r.Diverged != (r.LR > c.Threshold) {
+				t.Errorf("%s at η = %g: diverged = %v, threshold %g", c.Label, r.LR, r.Diverged, c.Threshold)
+			}
+		}
+	}
+	if th := s.Curves[2].Threshold; !math.IsNaN(th) {
+		t.Errorf("Adam diverged above η = %g; its steps are bounded by ≈η", th)
+	}
+	if _, err := LearningRateSweep(0); err == nil {
+		t.Error("0 steps accepted")
+	}
+	if _, err := s.Figure(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestTorchAgreement replays the torch.optim fixture: every case within TorchTolerance, and the deviation
+// measure notices a perturbed trajectory.
+func TestTorchAgreement(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, cases, err := TorchAgreement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if version == "" || len(cases) != 16 {
+		t.Fatalf("torch %q, %d cases; want a version and 16 cases", version, len(cases))
+	}
+	if w := worstTorch(cases); !(w <= TorchTolerance) {
+		t.Errorf("largest deviation from torch %g > %g", w, TorchTolerance)
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want [][]float64
+		dev       float64
+		err       bool
+	}{
+		{"equal", [][]float64{{1, 2}}, [][]float64{{1, 2}}, 0, false},
+		{"relative above 1", [][]float64{{10.1}}, [][]float64{{10}}, 0.01, false},
+		{"absolute below 1", [][]float64{{0.2}}, [][]float64{{0.1}}, 0.1, false},
+		{"NaN", [][]float64{{math.NaN()}}, [][]float64{{0}}, math.Inf(1), false},
+		{"length", [][]float64{{1}}, [][]float64{{1}, {2}}, 0, true},
+	} {
+		d, err := trajectoryDeviation(tc.got, tc.want)
+		if (err != nil) != tc.err || (!tc.err && math.Abs(d-tc.dev) > 1e-12 && d != tc.dev) {
+			t.Errorf("%s: deviation %g, err %v; want %g, err %v", tc.name, d, err, tc.dev, tc.err)
+		}
+	}
+}
+
+// TestLandscapes: the paths start where they should, take the first GD step of the worked example, and the
+// characteristic outcomes hold (RMSProp beats GD on the axis-aligned bowl; Adam reaches Rosenbrock's minimum).
+func TestLandscapes(t *testing.T) {
+	quad, err := QuadraticLandscape().Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := quad.Paths[0].Points[1]; math.Abs(p[0]+3.69) > 1e-12 || math.Abs(p[1]+1.2) > 1e-12 {
+		t.Errorf("first GD step on the quadratic = %v, want (-3.69, -1.2)", p)
+	}
+	rows := quad.Summary(1e-3)
+	if !(rows[2].StepsTo >= 0 && rows[2].StepsTo < rows[0].StepsTo) {
+		t.Errorf("RMSProp reached f<1e-3 at step %d, GD at %d: want RMSProp first", rows[2].StepsTo, rows[0].StepsTo)
+	}
+	ros, err := RosenbrockLandscape().Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ros.Summary(1e-3)
+	if !(r[3].Distance < 0.01) || !(r[0].Distance > 1) {
+		t.Errorf("Rosenbrock distances to (1,1): Adam %g (want < 0.01), GD %g (want > 1)", r[3].Distance, r[0].Distance)
+	}
+	if _, err := (Landscape{Title: "empty"}).Run(); err == nil {
+		t.Error("landscape without optimizers accepted")
+	}
+	bad := QuadraticLandscape()
+	bad.Optimizers = []NamedOptimizer{{"bad", optim.SGD{}}}
+	if _, err := bad.Run(); err == nil || !strings.Contains(err.Error(), "learning rate") {
+		t.Errorf("zero learning rate: error %v", err)
+	}
+}
+
+// TestBatchSizeMeasured checks the choice of the fastest run and of the best loss after one epoch.
+func TestBatchSizeMeasured(t *testing.T) {
+	rows := []BatchSizeRow{
+		{Label: "SGD (1)", BatchSize: 1, SecondsToTarget: 4, TargetHit: 0.5, LossAtEpoch1: 0.3},
+		{Label: "mini-batch 10", BatchSize: 10, SecondsToTarget: 0.7, TargetHit: 0.5, LossAtEpoch1: 0.4},
+		{Label: "mini-batch 100", BatchSize: 100, SecondsToTarget: math.NaN(), TargetHit: 0.5, LossAtEpoch1: 0.5},
+		{Label: "batch GD", BatchSize: 3000, SecondsToTarget: 2, TargetHit: 0.5, LossAtEpoch1: 2},
+	}
+	m, err := BatchSizeMeasured(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m[0].Ours, "mini-batch 10 ") || !strings.Contains(m[0].Ours, "mini-batch 100 never") {
+		t.Errorf("fastest row: %q", m[0].Ours)
+	}
+	if !strings.HasPrefix(m[1].Ours, "SGD (1), 0.300") {
+		t.Errorf("best-per-epoch row: %q", m[1].Ours)
+	}
+	for i := range rows {
+		rows[i].SecondsToTarget = math.NaN()
+	}
+	if _, err := BatchSizeMeasured(rows); err == nil {
+		t.Error("no run reached the target, yet no error")
+	}
+}
+
+// TestMeasured round-trips a notebook's measurements, replacing rows by item.
+func TestMeasured(t *testing.T) {
+	const section = "test-measured"
+	if err := ResetMeasured(section); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ResetMeasured(section) })
+	if rows, err := LoadMeasured(section); err != nil || len(rows) != 0 {
+		t.Fatalf("after reset: %v, %v", rows, err)
+	}
+	if err := RecordMeasured(section, Measured{"a", "1", "2"}, Measured{"b", "3", "4"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordMeasured(section, Measured{"a", "1", "5"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := LoadMeasured(section)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0] != (Measured{"a", "1", "5"}) || rows[1].Item != "b" {
+		t.Errorf("rows %+v", rows)
+	}
+	var b strings.Builder
+	if err := WriteMeasured(&b, rows); err != nil || !strings.Contains(b.String(), "paper / notes") {
+		t.Errorf("table %q, %v", b.String(), err)
+	}
+}
