@@ -657,31 +657,35 @@ func (s *session) stdinLoop() {
 // heartbeatLoop pings the kernel; a ping unanswered for HeartbeatTimeout
 // declares the kernel dead and kills it.
 func (s *session) heartbeatLoop() {
-	replies := make(chan struct{}, 1)
-	go func() {
-		for {
-			if _, err := s.hb.Recv(); err != nil {
-				return
-			}
-			select {
-			case replies <- struct{}{}:
-			default:
-			}
-		}
-	}()
 	interval, timeout := s.k.opts.HeartbeatInterval, s.k.opts.HeartbeatTimeout
 	for {
-		if err := s.hb.Send(zmq4.NewMsgString("ping")); err != nil {
-			if s.ctx.Err() != nil {
+		// Send and receive on one goroutine: zmq4's REQ socket fails a Recv
+		// that is not preceded by a Send.
+		res := make(chan error, 1)
+		go func() {
+			if err := s.hb.Send(zmq4.NewMsgString("ping")); err != nil {
+				res <- err
 				return
 			}
-			s.markDead("heartbeat: " + err.Error())
-			return
-		}
+			_, err := s.hb.Recv()
+			res <- err
+		}()
 		t := time.NewTimer(timeout)
 		select {
-		case <-replies:
+		case err := <-res:
 			t.Stop()
+			if err != nil {
+				if s.ctx.Err() != nil {
+					return
+				}
+				select { // an exiting kernel closes the connection: let Wait report it
+				case <-s.exited:
+					return
+				case <-time.After(2 * time.Second):
+				}
+				s.markDead("heartbeat: " + err.Error())
+				return
+			}
 		case <-t.C:
 			s.markDead(fmt.Sprintf("no heartbeat reply in %s", timeout))
 			return

@@ -307,7 +307,7 @@ func TestCompleteAndInspect(t *testing.T) {
 // TestKernelDeath covers the kernel dying mid-cell (process killed), a
 // restart, a hung kernel found by the heartbeat, and cleanup at shutdown.
 func TestKernelDeath(t *testing.T) {
-	k := startKernel(t, Options{HeartbeatInterval: 200 * time.Millisecond, HeartbeatTimeout: 5 * time.Second})
+	k := startKernel(t, Options{HeartbeatInterval: 200 * time.Millisecond, HeartbeatTimeout: 10 * time.Second})
 	s, err := k.session()
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +375,7 @@ func TestKernelDeath(t *testing.T) {
 	}
 	select {
 	case <-k.Dead():
-	case <-time.After(30 * time.Second):
+	case <-time.After(45 * time.Second):
 		_ = syscall.Kill(k.Pid(), syscall.SIGKILL)
 		t.Fatal("heartbeat did not detect the stopped kernel")
 	}
@@ -391,5 +391,16 @@ func TestKernelDeath(t *testing.T) {
 	}
 	if _, err := k.Execute(ctx, "1", nil); !errors.Is(err, ErrShutdown) {
 		t.Errorf("Execute after Shutdown = %v, want ErrShutdown", err)
+	}
+}
+
+// TestHeartbeatKeepsIdleKernelAlive: many fast pings to an idle kernel must
+// all be answered (a receive before the first send once made the client miss
+// every reply and declare a healthy kernel dead).
+func TestHeartbeatKeepsIdleKernelAlive(t *testing.T) {
+	k := startKernel(t, Options{HeartbeatInterval: 20 * time.Millisecond, HeartbeatTimeout: time.Second})
+	time.Sleep(4 * time.Second)
+	if err := k.Err(); err != nil {
+		t.Fatalf("idle kernel declared dead: %v", err)
 	}
 }

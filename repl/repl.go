@@ -318,15 +318,24 @@ func (r *REPL) execute(ctx context.Context, code string) error {
 	signal.Notify(sigs, os.Interrupt)
 	done := make(chan struct{})
 	go func() {
+		// GoNB interrupts only a running program, not the compiler: after a
+		// Ctrl-C, repeat the interrupt every 2 s until the cell is over.
+		var again <-chan time.Time
+		interrupt := func() {
+			ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := r.k.Interrupt(ictx); err != nil {
+				fmt.Fprintf(r.cfg.Err, "interrupt failed: %v\n", err)
+			}
+			cancel()
+			again = time.After(2 * time.Second)
+		}
 		for {
 			select {
 			case <-sigs:
 				fmt.Fprintln(r.cfg.Err, "^C — interrupting the cell")
-				ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				if err := r.k.Interrupt(ictx); err != nil {
-					fmt.Fprintf(r.cfg.Err, "interrupt failed: %v\n", err)
-				}
-				cancel()
+				interrupt()
+			case <-again:
+				interrupt()
 			case <-done:
 				return
 			}

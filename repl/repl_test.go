@@ -295,8 +295,8 @@ func TestPTY(t *testing.T) {
 	waitFor("second cell says 100", 2*time.Minute)
 
 	// Ctrl-C interrupts an endless cell and the session goes on.
-	send("for {}", "Enter")
-	time.Sleep(4 * time.Second) // compile and start
+	send(`fmt.Println("spin" + "ning"); for {}`, "Enter")
+	waitFor("spinning", 2*time.Minute) // compiled and running
 	send("C-c")
 	waitFor("interrupting the cell", 30*time.Second)
 	waitFor("signal: interrupt", 30*time.Second)
