@@ -7,7 +7,6 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
-	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
@@ -84,8 +83,9 @@ func (c MLPConfig) Validate() error {
 // sigmoid unit ProbeUnit of hidden layer ProbeLayer, shaped [batch] — the value whose
 // 15/50/85th percentiles Fig. 1(b) (without BN) and 1(c) (with BN) follow over training.
 //
-// Batch normalization uses GoMLX's norm.BatchNorm with UseBackendInference(false) (needed
-// on the Go backend): batch statistics while training, moving averages in evaluation.
+// Batch normalization is this package's BatchNorm: batch statistics while training, with the
+// gradient flowing through them as in the paper (GoMLX's norm.BatchNorm stops it), and GoMLX's
+// moving averages in evaluation.
 // Variables live under scope "hidden_<i>" and "logits".
 //
 // It is a graph-building function and panics (GoMLX style) on an invalid configuration.
@@ -103,7 +103,7 @@ func BNPaperMLP(scope *model.Scope, x *graph.Node, cfg MLPConfig) (logits, probe
 		wScope := layerScope.WithInitializer(initializer.RandomNormalFn(layerScope, cfg.InitStddev))
 		z := layers.Dense(wScope, h, !cfg.BatchNorm, width) // u = Wh (+ b without BN)
 		if cfg.BatchNorm {
-			z = norm.BatchNorm(layerScope, z, -1).UseBackendInference(false).Done() // BN(Wh)
+			z = BatchNorm(layerScope, z, -1) // BN(Wh), gradient through the batch statistics (§3)
 		}
 		if i == cfg.ProbeLayer {
 			probe = graph.Reshape(graph.SliceAxis(z, 1, graph.AxisElem(cfg.ProbeUnit)), batch)
