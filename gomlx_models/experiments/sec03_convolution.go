@@ -935,6 +935,117 @@ func FeatureMaps(run *train.Run, net ConvNet, im *data.Images, i int, tapNames [
 	return figs, nil
 }
 
+// LearningCurves returns the figures of a run's training loss (log scale) and test accuracy against steps (the
+// evaluation set recorded as "test").
+func LearningCurves(run *train.Run, title string) (lossFig, accFig *plots.Figure, err error) {
+	xs, ys, err := run.History.Series("step", "loss")
+	if err != nil {
+		return nil, nil, fmt.Errorf("LearningCurves: %w", err)
+	}
+	lossFig, err = plots.Curves(title+": training loss", "step", "cross-entropy",
+		[]plots.Series{{Name: "batch loss", X: xs, Y: ys}}, plots.LogY())
+	if err != nil {
+		return nil, nil, fmt.Errorf("LearningCurves: %w", err)
+	}
+	ex, ey, err := run.History.EvalSeries("test", "step", "accuracy")
+	if err != nil {
+		return nil, nil, fmt.Errorf("LearningCurves: %w", err)
+	}
+	accFig, err = plots.Curves(title+": test accuracy", "step", "accuracy",
+		[]plots.Series{{Name: "test", X: ex, Y: ey, Points: true}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("LearningCurves: %w", err)
+	}
+	return lossFig, accFig, nil
+}
+
+// KindTotals sums a summary's parameters and multiply-adds per layer kind ("Conv2D", "Dense", "MaxPool2D"…).
+func KindTotals(tab *summary.Table) map[string]KindTotal {
+	out := map[string]KindTotal{}
+	for _, r := range tab.Rows {
+		t := out[r.Kind]
+		t.Params += int64(r.Params)
+		t.MACs += r.MACs
+		out[r.Kind] = t
+	}
+	return out
+}
+
+// KindTotal is the parameters and multiply-adds of one layer kind, see [KindTotals].
+type KindTotal struct {
+	Params, MACs int64
+}
+
+// Comparison is one row of a notebook's closing table: what is compared, the paper's (or the notes') value
+// and ours, measured.
+type Comparison struct {
+	What, Paper, Ours string
+}
+
+// WriteComparisons prints rows as an aligned table what | paper / notes | ours.
+func WriteComparisons(w io.Writer, rows []Comparison) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "what\tpaper / notes\tours")
+	fmt.Fprintln(tw, "----\t-------------\t----")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.What, r.Paper, r.Ours)
+	}
+	return tw.Flush()
+}
+
+// ConvolutionComparisons measures everything notebook 03's closing table reports, with fit the trained DevNet.
+func ConvolutionComparisons(env *Env, fit *Fitted) ([]Comparison, error) {
+	grid, err := OutputSizeGrid(env.Backend, 32, 7, 4)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := Connectivity(env.Backend, ConnectivityCases[:1])
+	if err != nil {
+		return nil, err
+	}
+	fields, err := ReceptiveFields(env.Backend, DevNet.ReceptiveFieldStack(), 28)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := Pooling(env.Backend, PoolingInput, 2, 2)
+	if err != nil {
+		return nil, err
+	}
+	tab, err := DevNet.Summary(env.Backend, 28, 28, 1)
+	if err != nil {
+		return nil, err
+	}
+	last, ok := fit.Run.History.LastEval("test")
+	if !ok {
+		return nil, errors.New("ConvolutionComparisons: the run has no test evaluation")
+	}
+	var sizes []string
+	for _, f := range fields {
+		sizes = append(sizes, fmt.Sprintf("%s %d", f.Layer, f.Measured))
+	}
+	kinds := KindTotals(tab)
+	conv, dense := kinds["Conv2D"], kinds["Dense"]
+	profile := "full"
+	if env.Quick {
+		profile = "quick"
+	}
+	return []Comparison{
+		{"output size, n≤32 f≤7 s≤4, VALID/SAME", "⌈(n−f+1)/s⌉, ⌈n/s⌉, ⌊(n+2p−f)/s⌋+1",
+			fmt.Sprintf("%d/%d cases agree with the engine", grid.Agree, len(grid.Cases))},
+		{"32×32×3 → 28×28×6: conv vs dense parameters", "456 vs 3072·4704 ≈ 14M",
+			fmt.Sprintf("%s vs %s (summary.Of)", summary.Thousands(conn[0].ConvMeasured), summary.Thousands(conn[0].DenseMeasured))},
+		{"DevNet receptive field (conv5-pool2-conv3-pool2)", "r += (k−1)·j, j *= s: 5, 6, 10, 12",
+			"measured " + strings.Join(sizes, ", ")},
+		{"max pool 2×2/2 of the notes' 4×4", "[[9 2] [6 3]]", fmt.Sprintf("%v", pool.Max)},
+		{"where parameters and compute live", "FC holds the parameters, conv the compute",
+			fmt.Sprintf("dense %.0f%% of params, conv %.0f%% of MACs", 100*float64(dense.Params)/float64(tab.TotalParams),
+				100*float64(conv.MACs)/float64(tab.TotalMACs))},
+		{"DevNet test accuracy (" + fit.Test.Name + ")", "89.7% (best classical baseline, SVC)",
+			fmt.Sprintf("%.2f%% after %d steps (%s profile, %d test images)", 100*last.Accuracy, fit.Run.Step(), profile,
+				fit.Test.N)},
+	}, nil
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Registered reproductions of section 03.
 
@@ -1116,15 +1227,19 @@ func findVariable(run *train.Run, suffix string) (*model.Variable, error) {
 }
 
 // fitCached is [Classification.Fit] with an optional checkpoint: when checkpoint is set, training resumes from
-// it (or, if it is complete, only restores it) and saves there; retrain removes it first.
+// it (or, if it is complete, only restores it, without a progress display) and saves there; retrain removes it
+// first.
 func (c Classification) fitCached(env *Env, checkpoint string, retrain bool) (*Fitted, error) {
 	if checkpoint == "" {
 		return c.Fit(env)
 	}
+	progress := env.Progress
 	if retrain {
 		if err := os.Remove(checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: removing the old checkpoint: %w", c.Name, err)
 		}
+	} else if _, err := os.Stat(checkpoint); err == nil {
+		progress = io.Discard // restoring: no progress bar for training that already happened.
 	}
 	load := c.Dataset
 	if load == nil {
@@ -1151,7 +1266,7 @@ func (c Classification) fitCached(env *Env, checkpoint string, retrain bool) (*F
 		Name: c.Name, Backend: env.Backend, Model: c.Model,
 		Optimizer: optimizer.Adam().LearningRate(c.LR).Done(),
 		Train:     trainDS, Eval: []train.NamedDataset{{Name: "test", Data: testDS}},
-		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: env.Progress,
+		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: progress,
 		Checkpoint: checkpoint, Resume: true,
 	})
 	if err != nil {

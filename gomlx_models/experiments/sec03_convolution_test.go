@@ -250,3 +250,52 @@ func TestFashionOrMNISTFallback(t *testing.T) {
 		t.Errorf("bad images: %d×%d, %d", im.H, im.W, im.N)
 	}
 }
+
+// TestConvolutionComparisons builds notebook 03's closing table from a DevNet trained for a few steps.
+func TestConvolutionComparisons(t *testing.T) {
+	env := &Env{Backend: testBackend(t), OutDir: t.TempDir(), Quick: true, Progress: io.Discard, Log: io.Discard}
+	c := DevNetClassification(env)
+	c.TrainN, c.TestN, c.Steps, c.EvalEvery = 640, 200, 5, 0
+	ckpt := env.Path("devnet.ckpt")
+	fit, err := c.fitCached(env, ckpt, true)
+	if err != nil {
+		t.Skipf("no dataset: %v", err)
+	}
+	// A second call restores the checkpoint instead of training.
+	again, err := c.fitCached(env, ckpt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Run.Step() != 5 || len(again.Run.History.Steps) != len(fit.Run.History.Steps) {
+		t.Errorf("restored run: step %d, %d records; want 5 and %d", again.Run.Step(), len(again.Run.History.Steps),
+			len(fit.Run.History.Steps))
+	}
+	rows, err := ConvolutionComparisons(env, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := WriteComparisons(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1792/1792 cases agree", "456 vs 14,455,392", "conv1 5, pool1 6, conv2 10, pool2 12",
+		"[[9 2] [6 3]]", "after 5 steps"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("closing table lacks %q:\n%s", want, buf.String())
+		}
+	}
+	lossFig, accFig, err := LearningCurves(again.Run, "test")
+	if err != nil || lossFig == nil || accFig == nil {
+		t.Errorf("LearningCurves: %v", err)
+	}
+	if _, err := FilterGrid(again.Run, "/stage1/conv/weights", "filters"); err != nil {
+		t.Error(err)
+	}
+	figs, err := FeatureMaps(again.Run, DevNet, again.Test, 0, []string{"stage2/conv", "stage1/conv"}, 4)
+	if err != nil || len(figs) != 2 {
+		t.Errorf("FeatureMaps: %d figures, %v", len(figs), err)
+	}
+	if _, err := FeatureMaps(again.Run, DevNet, again.Test, 0, []string{"nope"}, 4); err == nil {
+		t.Error("FeatureMaps accepted an unknown layer")
+	}
+}

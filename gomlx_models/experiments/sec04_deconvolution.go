@@ -176,24 +176,39 @@ func Dilate(y [][]float64, stride int) [][]float64 {
 	return out
 }
 
-// String prints every matrix of the example and the differences.
-func (e *DeconvExample) String() string {
+// String prints every matrix of the example and the differences: [DeconvExample.Forward] then
+// [DeconvExample.Transposed].
+func (e *DeconvExample) String() string { return e.Forward() + e.Transposed() }
+
+// Forward prints x, the kernel, y = C·vec(x) and the engine's convolution.
+func (e *DeconvExample) Forward() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "x (%d×%d) =\n%s", len(e.X), len(e.X[0]), formatMatrix(e.X))
-	fmt.Fprintf(&b, "kernel (%d×%d), stride %d, padding %d =\n%s", len(e.Kernel), len(e.Kernel[0]), e.Stride, e.Pad,
+	fmt.Fprintf(&b, "kernel k (%d×%d), stride %d, padding %d =\n%s", len(e.Kernel), len(e.Kernel[0]), e.Stride, e.Pad,
 		formatMatrix(e.Kernel))
-	fmt.Fprintf(&b, "C is %d×%d; y = C·vec(x) =\n%s", len(e.C), len(e.C[0]), formatMatrix(e.YMatrix))
+	fmt.Fprintf(&b, "C is %d×%d; y = C·vec(x), reshaped %d×%d =\n%s", len(e.C), len(e.C[0]), len(e.YMatrix),
+		len(e.YMatrix[0]), formatMatrix(e.YMatrix))
 	fmt.Fprintf(&b, "graph.Convolve(x, k) =\n%s", formatMatrix(e.YEngine))
-	fmt.Fprintf(&b, "x' = Cᵀ·vec(y) (%d×%d · %d×1) =\n%s", len(e.CT), len(e.CT[0]), len(e.CT[0]), formatMatrix(e.XMatrix))
-	fmt.Fprintf(&b, "deconv.TransposedConv(y, k) =\n%s", formatMatrix(e.XEngine))
+	fmt.Fprintf(&b, "max |C·vec(x) − graph.Convolve| = %.3g\n", e.ConvDiff)
+	return b.String()
+}
+
+// Transposed prints x' = Cᵀ·vec(y) and its three other computations, with the differences.
+func (e *DeconvExample) Transposed() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "x' = Cᵀ·vec(y) (%d×%d · %d×1), reshaped %d×%d =\n%s", len(e.CT), len(e.CT[0]), len(e.CT[0]),
+		len(e.XMatrix), len(e.XMatrix[0]), formatMatrix(e.XMatrix))
+	fmt.Fprintf(&b, "deconv.TransposedConv(y, k, stride %d, padding %d) =\n%s", e.Stride, e.Pad, formatMatrix(e.XEngine))
+	input := "y"
 	if e.Stride > 1 {
 		fmt.Fprintf(&b, "y dilated by %d (zeros inserted) =\n%s", e.Stride, formatMatrix(e.Dilated))
+		input = "y dilated"
 	}
-	fmt.Fprintf(&b, "conv(y dilated, rot180(k), padding %d) =\n%s", len(e.Kernel)-1-e.Pad, formatMatrix(e.XFullPad))
-	fmt.Fprintf(&b, "max |C·x − engine| = %.3g, |Cᵀ·y − TransposedConv| = %.3g, |Cᵀ·y − full-padding conv| = %.3g",
-		e.ConvDiff, e.TransposeDiff, e.FullPadDiff)
+	fmt.Fprintf(&b, "graph.Convolve(%s, rot180(k), padding %d) =\n%s", input, len(e.Kernel)-1-e.Pad,
+		formatMatrix(e.XFullPad))
+	fmt.Fprintf(&b, "max |Cᵀy − TransposedConv| = %.3g, |Cᵀy − full-padding conv| = %.3g", e.TransposeDiff, e.FullPadDiff)
 	if !math.IsNaN(e.AutodiffDiff) {
-		fmt.Fprintf(&b, ", |Cᵀ·y − GoMLX autodiff| = %.3g", e.AutodiffDiff)
+		fmt.Fprintf(&b, ", |Cᵀy − GoMLX autodiff| = %.3g", e.AutodiffDiff)
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -402,6 +417,52 @@ func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, er
 func (f *KernelFit) Figure() (*plots.Figure, error) {
 	return plots.Curves(fmt.Sprintf("learning the kernel through ConvTranspose2D: max |k − k*| = %.2g", f.MaxError),
 		"Adam step", "mean squared error", []plots.Series{{Name: "training loss", Y: f.Loss}}, plots.LogY())
+}
+
+// DeconvolutionComparisons measures everything notebook 04's closing table reports: the notes' example, the
+// stride-2 case, the identity sweep, the checkerboards and the kernel fit (steps Adam steps).
+func DeconvolutionComparisons(backend compute.Backend, steps int) ([]Comparison, error) {
+	notes, err := TransposedConvExample(backend, deconv.NotesInput, deconv.NotesKernel, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	s2, err := TransposedConvExample(backend, StrideTwoInput, deconv.NotesKernel, 2, 0)
+	if err != nil {
+		return nil, err
+	}
+	sweep, err := IdentitySweep(backend, 1)
+	if err != nil {
+		return nil, err
+	}
+	worst := 0.0
+	for _, c := range sweep {
+		worst = math.Max(worst, c.MaxDiff)
+	}
+	boards, err := Checkerboards(backend, 6, 2, 3, 4)
+	if err != nil {
+		return nil, err
+	}
+	fit, err := FitTransposedKernel(backend, steps)
+	if err != nil {
+		return nil, err
+	}
+	return []Comparison{
+		{"notes' example: y = C·vec(x), C 4×16", "y = [[122 148] [126 134]]",
+			fmt.Sprintf("y = %v, |C·x − engine| = %.2g", notes.YEngine, notes.ConvDiff)},
+		{"x' = Cᵀ·y (16×4 · 4×1) = TransposedConv = conv(pad 2, rot180 k)", "equal",
+			fmt.Sprintf("max |difference| %.2g (GoMLX autodiff: %.2g)", math.Max(notes.TransposeDiff, notes.FullPadDiff),
+				notes.AutodiffDiff)},
+		{"stride 2 (5×5 → 2×2 → 5×5), C 4×25", "equal after dilating y",
+			fmt.Sprintf("max |difference| %.2g", s2.MaxDiff())},
+		{fmt.Sprintf("%d random cases, k 2–5, s 1–4, p 0–2", len(sweep)), "equal (tolerance 1e-5)",
+			fmt.Sprintf("max |difference| %.2g", worst)},
+		{"k=3, s=2 on a constant image", "uneven overlap: checkerboard",
+			fmt.Sprintf("interior values %v, max/min %g", boards[0].Interior, boards[0].Ratio)},
+		{"k=4, s=2 on a constant image", "even overlap",
+			fmt.Sprintf("interior values %v, max/min %g", boards[1].Interior, boards[1].Ratio)},
+		{"ConvTranspose2D trains (Go backend)", "gradients flow through Cᵀ",
+			fmt.Sprintf("notes' kernel recovered to %.2g in %d Adam steps", fit.MaxError, len(fit.Loss))},
+	}, nil
 }
 
 // ---------------------------------------------------------------------------------------------------------------

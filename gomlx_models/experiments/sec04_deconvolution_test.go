@@ -150,3 +150,19 @@ func TestFitTransposedKernel(t *testing.T) {
 		t.Error("0 steps accepted")
 	}
 }
+
+func TestDeconvolutionComparisons(t *testing.T) {
+	rows, err := DeconvolutionComparisons(testBackend(t), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := WriteComparisons(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[[122 148] [126 134]]", "max/min 4", "max/min 1", "max |difference| 0"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("closing table lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
