@@ -105,11 +105,12 @@ type Kernel struct {
 	opts  Options
 	tools *Tools
 
-	mu      sync.Mutex
-	s       *session
-	closed  bool
-	badSigs atomic.Int64
-	badMsgs atomic.Int64
+	mu           sync.Mutex
+	s            *session
+	closed       bool
+	shutdownDone chan struct{} // closed when the first Shutdown has finished
+	badSigs      atomic.Int64
+	badMsgs      atomic.Int64
 }
 
 // Start builds or locates the pinned GoNB tools and starts a kernel.
@@ -242,14 +243,24 @@ func (k *Kernel) Restart(ctx context.Context) error {
 // Shutdown asks the kernel to exit (control channel shutdown_request), kills
 // it and everything it started if it does not exit within the context or
 // 5 s, and removes its connection file and temporary files. It returns the
-// error of the kernel's death if it had died before. Calling it again is a no-op.
+// error of the kernel's death if it had died before. Later and concurrent
+// calls wait for the first one to finish (or for their context), then return nil.
 func (k *Kernel) Shutdown(ctx context.Context) error {
 	k.mu.Lock()
 	if k.closed {
+		done := k.shutdownDone
 		k.mu.Unlock()
+		// Another caller is shutting down: wait until it is done, so that
+		// every caller may rely on the cleanup having happened.
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
 		return nil
 	}
 	k.closed = true
+	k.shutdownDone = make(chan struct{})
+	defer close(k.shutdownDone)
 	s := k.s
 	k.s = nil
 	k.mu.Unlock()

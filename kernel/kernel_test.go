@@ -403,4 +403,26 @@ func TestHeartbeatKeepsIdleKernelAlive(t *testing.T) {
 	if err := k.Err(); err != nil {
 		t.Fatalf("idle kernel declared dead: %v", err)
 	}
+
+	// Concurrent Shutdowns: each returns only once the cleanup is done.
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_ = k.Shutdown(context.Background())
+			if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+				errs <- fmt.Errorf("Shutdown returned before %s was removed (stat: %v)", s.dir, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
