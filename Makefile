@@ -15,7 +15,7 @@ OUT ?= out
 BIN := .cache/bin
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: run quick test vet lint data bench build clean
+.PHONY: run quick test vet lint data bench bench-cuda kernel nbtest repl build clean
 
 ## run: all reproductions, full profile -> $(OUT)/results.md + figures (under 15 minutes on 2 cores)
 run: data build
@@ -47,9 +47,30 @@ vet:
 
 lint: vet
 
-## test: vet + gofmt + all Go tests in the quick profile
+## test: vet + gofmt + all Go tests + every notebook through nbtest, in the quick profile
 test: data vet
 	CONVNOTES_QUICK=1 $(GO) test -count=1 -timeout 40m ./...
+	$(GO) run ./cmd/nbtest --quick=true
+
+## bench: small CNN and ResNet-20, train and infer: project layers vs GoMLX stock conv vs PyTorch CPU (2 threads)
+bench: build
+	$(BIN)/convnotes bench $(BENCHFLAGS)
+
+## bench-cuda: the same benchmark on a CUDA GPU through XLA (see scripts/bench_cuda.sh for the plugin set-up)
+bench-cuda:
+	scripts/bench_cuda.sh $(BENCHFLAGS)
+
+## kernel: install the Jupyter kernelspec "gonb" pointing at this checkout's pinned GoNB
+kernel:
+	scripts/install_kernel.sh
+
+## nbtest: run notebooks in fresh GoNB kernels (quick profile); NB=path to pick one, NBFLAGS=--write to save outputs
+nbtest:
+	$(GO) run ./cmd/nbtest $(NBFLAGS) $(NB)
+
+## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one
+repl: build
+	$(BIN)/convnotes repl $(NB)
 
 clean:
 	rm -rf .cache $(OUT) $(OUT)-quick figures
