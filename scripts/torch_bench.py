@@ -2,7 +2,7 @@
 #
 # Project copy of /work/shared/reference/torch_bench.py (the script behind the numbers in issue 3): the same model
 # definitions, data, optimizer and timing method; added here are --min-steps/--min-seconds (so the Go bench can
-# bound each round like its own columns), peak RSS (resource.getrusage) and a machine-readable "JSON" line.
+# bound each round like its own columns), peak RSS (VmHWM) and a machine-readable "JSON" line.
 #
 # Usage: /usr/bin/python3 torch_bench.py MODEL(lenet|resnet20) MODE(train|infer) THREADS [BATCH] [WARMUP] [STEPS]
 #            [--min-steps N] [--min-seconds S] [--json]
@@ -97,7 +97,15 @@ while len(ts) < steps and (len(ts) < min_steps or time.perf_counter() - t0 < min
     s = time.perf_counter(); step(); ts.append(time.perf_counter() - s)
 wall = time.perf_counter() - t0; cpu = time.process_time() - c0; bz = busy() - b0
 n = len(ts); srt = sorted(ts); mean = wall / n; med = srt[n // 2]
-maxrss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_kib():  # VmHWM of this process; ru_maxrss would include the RSS of a parent that forked us
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+maxrss_kib = peak_rss_kib()
 print(f"RESULT torch{torch.__version__} model={model_name} mode={mode} threads={threads} batch={batch} params={nparams} "
       f"steps={n}: mean {mean*1e3:.1f} ms/step = {batch/mean:.0f} img/s; median {med*1e3:.1f} ms ({batch/med:.0f} img/s); "
       f"best {srt[0]*1e3:.1f} ms ({batch/srt[0]:.0f} img/s); cores used by this process {cpu/wall:.2f}; "

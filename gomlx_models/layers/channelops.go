@@ -56,6 +56,20 @@ func channelAffine(x, a, b *graph.Node) *graph.Node {
 		})
 }
 
+// channelBias returns x + b per channel for channels-major x [C, …] and b [C], with the gradients dx = v and
+// db = Σ v (a broadcasting Add and its ReduceSum gradient are the slow paths of the Go backend).
+func channelBias(x, b *graph.Node) *graph.Node {
+	dims := x.Shape().Dimensions
+	c := dims[0]
+	m := x.Shape().Size() / c
+	return customVJP([]*graph.Node{x, b},
+		func(in []*graph.Node) *graph.Node {
+			y := graph.Add(graph.Reshape(in[0], c, m), broadcastRows(in[1], m))
+			return graph.Reshape(y, dims...)
+		},
+		func(v *graph.Node) []*graph.Node { return []*graph.Node{v, rowSums(graph.Reshape(v, c, m))} })
+}
+
 // reluFast is max(x, 0) with the gradient v·sign(y) (two passes instead of the five of graph.Max's gradient);
 // at exactly x = 0 the gradient is 0, as in PyTorch (GoMLX's Max gives 1 there).
 func reluFast(x *graph.Node) *graph.Node {

@@ -127,7 +127,7 @@ func ConvCNHW(x, kernel, bias *graph.Node, cfg Conv) *graph.Node {
 		y = stridedConvCNHW(x, kernel, s, pt, pb, pl, pr)
 	}
 	if bias != nil {
-		y = graph.Add(y, graph.Reshape(bias, cfg.Filters, 1, 1, 1))
+		y = channelBias(y, bias)
 	}
 	return y
 }
@@ -147,8 +147,8 @@ func stridedConvCNHW(x, kernel *graph.Node, s, pt, pb, pl, pr int) *graph.Node {
 	th, tw := (kh+s-1)/s, (kw+s-1)/s
 	ph, pw := min(s, kh), min(s, kw)
 	hq, wq := ho+th-1, wo+tw-1 // phase image size needed for a VALID stride-1 conv with th×tw taps
-	// Extend (or keep) the padded input to exactly hq·s × wq·s; the extra rows/columns are never read by a
-	// nonzero tap, so zeros are fine, and cropping is never needed because hq·s ≥ hp - (s-1)... adjust below.
+	// Bring the padded input to exactly hq·s × wq·s rows and columns: extra zero rows/columns at the end, or
+	// (when hq·s < hp, possible by at most s-1) dropping trailing ones that no output reads.
 	extraB, extraR := hq*s-hp, wq*s-wp
 	xp := x
 	if extraB >= 0 && extraR >= 0 {

@@ -73,7 +73,8 @@ func ParseImpl(s string) (Impl, error) {
 const ParamImpl = "convnotes_layers_impl"
 
 // ImplFor resolves the implementation to use for the layers built in scope on graph g: the scope's [ParamImpl]
-// if set to [Native] or [Fast], otherwise [Fast] on the "go" backend and [Native] elsewhere.
+// if set to [Native] or [Fast], otherwise [Fast] on the "go" backend and [Native] elsewhere. Like the layers, it
+// panics (while the graph is built) on a [ParamImpl] of the wrong type or an unknown name.
 func ImplFor(scope *model.Scope, g *graph.Graph) Impl {
 	impl := Auto
 	if scope != nil {
