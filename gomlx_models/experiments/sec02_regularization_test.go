@@ -1,0 +1,155 @@
+package experiments
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/train"
+)
+
+// TestBNModesDemo: GoMLX's BN equals the formulas in both modes; changing one row of the probe batch moves
+// every row's training-mode output and only that row's inference-mode output.
+func TestBNModesDemo(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, probe2, res, res2, err := BNModesDemo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Max(BNModesDeviation(probe, res), BNModesDeviation(probe2, res2)); d > 1e-5 {
+		t.Errorf("BN deviates from the formulas by %g", d)
+	}
+	// The moving averages estimate the training distribution (means 2, −1, 0.5; variances 1, 9, 0.25).
+	for j, want := range []float64{2, -1, 0.5} {
+		if math.Abs(res.MovingMean[j]-want) > 0.3 {
+			t.Errorf("moving mean[%d] = %g, want ≈ %g", j, res.MovingMean[j], want)
+		}
+	}
+	for i := range probe {
+		changedTrain := math.Abs(res.TrainOut[i][0]-res2.TrainOut[i][0]) > 1e-6
+		changedInfer := math.Abs(res.InferOut[i][0]-res2.InferOut[i][0]) > 1e-6
+		if !changedTrain {
+			t.Errorf("row %d: training-mode output did not move when row 3 changed", i)
+		}
+		if changedInfer != (i == 3) {
+			t.Errorf("row %d: inference-mode output changed = %v, want %v", i, changedInfer, i == 3)
+		}
+	}
+	if m := BNModesMeasured(probe, probe2, res, res2); len(m) != 2 {
+		t.Errorf("%d measured rows", len(m))
+	}
+}
+
+// TestDropoutExpectation: both dropouts keep ≈ 80% of the units, output only 0 and 1/keep, preserve the
+// mean and are the identity at inference; invalid arguments are errors.
+func TestDropoutExpectation(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, keep = 100_000, 0.8
+	stats, err := DropoutExpectation(b, keep, 2, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigma := math.Sqrt(keep * (1 - keep) / n)
+	for _, s := range stats {
+		if math.Abs(s.KeptFraction-keep) > 5*sigma || math.Abs(s.MeanRatio-1) > 5*sigma/keep {
+			t.Errorf("%s: kept %g, mean ratio %g", s.Impl, s.KeptFraction, s.MeanRatio)
+		}
+		if len(s.Values) != 2 || !s.InferenceIdentity {
+			t.Errorf("%s: values %v, identity at inference %v", s.Impl, s.Values, s.InferenceIdentity)
+		}
+		for _, v := range s.Values {
+			if v != 0 && math.Abs(v-2/keep) > 1e-6 {
+				t.Errorf("%s: output value %g, want 0 or %g", s.Impl, v, 2/keep)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		keep float64
+		n    int
+	}{{0, 10}, {1.5, 10}, {0.5, 0}} {
+		if _, err := DropoutExpectation(b, tc.keep, 1, tc.n); err == nil {
+			t.Errorf("keep %g, n %d accepted", tc.keep, tc.n)
+		}
+	}
+}
+
+// TestDropoutMLP: with the same weights, keep = 0.8 and keep = 1 give the same logits at inference and
+// different ones while training.
+func TestDropoutMLP(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([][]float32, 4)
+	for i := range x {
+		x[i] = make([]float32, 12)
+		for j := range x[i] {
+			x[i][j] = float32(i+j) / 10
+		}
+	}
+	store := model.NewStore()
+	logits := func(keep float64, training bool) []float32 {
+		out, err := model.CallOnce(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+			scope.Store().SetTraining(x.Graph(), training)
+			return DropoutMLP([]int{32, 16}, keep, 3)(scope, x)
+		}, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := out.Shape().Dimensions; len(d) != 2 || d[0] != 4 || d[1] != 3 {
+			t.Fatalf("logits shape %v, want [4 3]", d)
+		}
+		return tensors.MustCopyFlatData[float32](out)
+	}
+	plain, dropInfer, dropTrain := logits(1, false), logits(0.8, false), logits(0.8, true)
+	same, differ := true, false
+	for i := range plain {
+		same = same && plain[i] == dropInfer[i]
+		differ = differ || plain[i] != dropTrain[i]
+	}
+	if !same || !differ {
+		t.Errorf("inference identical: %v (want true); training differs: %v (want true)", same, differ)
+	}
+}
+
+// TestCompareBN counts the evaluations where BN is ahead and the drift of the probed median.
+func TestCompareBN(t *testing.T) {
+	mk := func(accs []float64, medians []float64) *BNRun {
+		r := &BNRun{Run: &train.Run{}}
+		for i, a := range accs {
+			r.Run.History.Evals = append(r.Run.History.Evals, train.EvalRecord{Step: 100 * (i + 1), Set: "test", Accuracy: a})
+		}
+		for _, m := range medians {
+			r.Percentiles = append(r.Percentiles, []float64{m - 1, m, m + 1})
+		}
+		return r
+	}
+	noBN := mk([]float64{0.1, 0.5, 0.9, 0.95}, []float64{0, 1, 2, 4})
+	bn := mk([]float64{0.6, 0.9, 0.88, 0.97}, []float64{0, 0.5, 0.6, 0.5})
+	c, err := CompareBN([]*BNRun{noBN, bn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Ahead != 3 || len(c.Steps) != 4 {
+		t.Errorf("ahead %d of %d, want 3 of 4", c.Ahead, len(c.Steps))
+	}
+	if math.Abs(c.DriftNoBN-2) > 1e-12 || math.Abs(c.DriftBN-0.1) > 1e-12 {
+		t.Errorf("drifts %g and %g, want 2 and 0.1", c.DriftNoBN, c.DriftBN)
+	}
+	if m := BNMeasured(c); len(m) != 3 {
+		t.Errorf("%d measured rows", len(m))
+	}
+	if _, err := CompareBN([]*BNRun{noBN}); err == nil {
+		t.Error("one run accepted")
+	}
+}
