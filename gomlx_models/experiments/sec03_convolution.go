@@ -1142,6 +1142,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
+			res.Ours = fmt.Sprintf("%.2f%% test accuracy", 100*res.Value) // the paper's number is an accuracy.
 			filters, err := FilterGrid(f.Run, "/stage1/conv/weights", "DevNet: the learned 5×5 filters of conv1")
 			if err != nil {
 				return nil, err
