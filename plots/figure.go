@@ -558,8 +558,8 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
-	if math.Abs(step/math.Pow(10, math.Floor(math.Log10(step)+1e-9))-2.5) < 1e-9 {
-		decimals++
+	if exp := math.Floor(math.Log10(step) + 1e-9); exp <= 0 && math.Abs(step/math.Pow(10, exp)-2.5) < 1e-9 {
+		decimals++ // 0.25, 2.5: one more digit; 25, 250 need none.
 	}
 	useExp := math.Max(math.Abs(lo), math.Abs(hi)) >= 1e6 || step < 1e-4
 	var ticks []plot.Tick
