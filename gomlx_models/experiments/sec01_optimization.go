@@ -449,8 +449,8 @@ func WriteTorchTable(w io.Writer, cases []TorchCase) error {
 	return tw.Flush()
 }
 
-// worstTorch returns the largest deviation over all cases and both implementations.
-func worstTorch(cases []TorchCase) float64 {
+// MaxTorchDeviation returns the largest deviation over all cases and both implementations.
+func MaxTorchDeviation(cases []TorchCase) float64 {
 	worst := 0.0
 	for _, c := range cases {
 		worst = math.Max(worst, math.Max(c.PureGo, c.Graph))
@@ -483,7 +483,7 @@ func BatchSizeStudyConfig(quick bool) BatchSizeConfig {
 	if quick {
 		return BatchSizeConfig{TrainN: 3000, EvalTrainN: 3000, TestN: 500, Epochs: 1, GDEpochs: 20, EvalsPerEpoch: 10}
 	}
-	return BatchSizeConfig{TrainN: 60000, EvalTrainN: 10000, TestN: 10000, Epochs: 1, GDEpochs: 30, EvalsPerEpoch: 20}
+	return BatchSizeConfig{TrainN: 60000, EvalTrainN: 5000, TestN: 2000, Epochs: 1, GDEpochs: 30, EvalsPerEpoch: 20}
 }
 
 // batchSizeLR are the learning rates of plain SGD per batch size (0: full batch), hand-tuned: each is close to
@@ -527,34 +527,39 @@ func BatchSizeStudy(env *Env, cfg BatchSizeConfig) ([]BatchSizeRun, error) {
 	return runs, nil
 }
 
+// BatchSizeFigureNames are the file names (without .png) of BatchSizeFigures' figures, in order.
+var BatchSizeFigureNames = []string{"optim_batch_epochs", "optim_batch_seconds"}
+
 // BatchSizeFigures draws the training loss of every run against epochs and against wall-clock seconds.
-func BatchSizeFigures(runs []BatchSizeRun) (byEpoch, bySeconds *plots.Figure, err error) {
+func BatchSizeFigures(runs []BatchSizeRun) ([]*plots.Figure, error) {
 	var se, ss []plots.Series
 	for _, r := range runs {
 		ex, ey, err := r.Run.History.EvalSeries("train", "epoch", "loss")
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sx, sy, err := r.Run.History.EvalSeries("train", "seconds", "loss")
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if len(ex) == 0 {
-			return nil, nil, fmt.Errorf("batch-size study: %s has no training-loss evaluation", r.Label)
+			return nil, fmt.Errorf("batch-size study: %s has no training-loss evaluation", r.Label)
 		}
 		name := fmt.Sprintf("%s, η=%g", r.Label, r.LR)
 		se = append(se, plots.Series{Name: name, X: ex, Y: ey, Points: len(ex) <= 50})
 		ss = append(ss, plots.Series{Name: name, X: sx, Y: sy, Points: len(sx) <= 50})
 	}
-	if byEpoch, err = plots.Curves("softmax regression on MNIST: loss vs epochs", "epoch (log)", "training loss", se,
-		plots.LogX(), plots.LogY()); err != nil {
-		return nil, nil, err
+	byEpoch, err := plots.Curves("softmax regression on MNIST: loss vs epochs", "epoch (log)", "training loss", se,
+		plots.LogX(), plots.LogY())
+	if err != nil {
+		return nil, err
 	}
-	if bySeconds, err = plots.Curves("softmax regression on MNIST: loss vs wall-clock time", "training seconds (log)",
-		"training loss", ss, plots.LogX(), plots.LogY()); err != nil {
-		return nil, nil, err
+	bySeconds, err := plots.Curves("softmax regression on MNIST: loss vs wall-clock time", "training seconds (log)",
+		"training loss", ss, plots.LogX(), plots.LogY())
+	if err != nil {
+		return nil, err
 	}
-	return byEpoch, bySeconds, nil
+	return []*plots.Figure{byEpoch, bySeconds}, nil
 }
 
 // BatchSizeRow summarises one run of the batch-size study.
@@ -714,7 +719,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			worst := worstTorch(cases)
+			worst := MaxTorchDeviation(cases)
 			v := Reproduced
 			if !(worst <= TorchTolerance) {
 				v = NotYet
@@ -784,18 +789,17 @@ func init() {
 		Paper:      "Zhang et al., Dive into Deep Learning §12.5 (minibatch SGD, airfoil data)",
 		Claim:      "per epoch small batches make the most progress; per second, mini-batches win (vectorised, yet many updates per epoch)",
 		PaperValue: "mini-batch reaches a given loss first in wall-clock time",
-		Measure:    "softmax regression on MNIST (60k) with our plain SGD at batch 1, 10, 100 and 60000 (GD); training loss on 10k examples vs epochs and seconds (quick: 3k examples)",
+		Measure:    "softmax regression on MNIST (60k) with our plain SGD at batch 1, 10, 100 and 60000 (GD); training loss on 5k of them vs epochs and seconds (quick: 3k examples)",
 		Run: func(env *Env) (*Result, error) {
 			runs, err := BatchSizeStudy(env, BatchSizeStudyConfig(env.Quick))
 			if err != nil {
 				return nil, err
 			}
-			byEpoch, bySeconds, err := BatchSizeFigures(runs)
+			figs, err := BatchSizeFigures(runs)
 			if err != nil {
 				return nil, err
 			}
-			paths, err := saveFigures(env, map[string]*plots.Figure{"optim_batch_epochs": byEpoch, "optim_batch_seconds": bySeconds},
-				"optim_batch_epochs", "optim_batch_seconds")
+			paths, err := saveFigureList(env, figs, BatchSizeFigureNames)
 			if err != nil {
 				return nil, err
 			}

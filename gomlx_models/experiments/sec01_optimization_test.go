@@ -60,7 +60,7 @@ func TestTorchAgreement(t *testing.T) {
 	if version == "" || len(cases) != 16 {
 		t.Fatalf("torch %q, %d cases; want a version and 16 cases", version, len(cases))
 	}
-	if w := worstTorch(cases); !(w <= TorchTolerance) {
+	if w := MaxTorchDeviation(cases); !(w <= TorchTolerance) {
 		t.Errorf("largest deviation from torch %g > %g", w, TorchTolerance)
 	}
 	for _, tc := range []struct {

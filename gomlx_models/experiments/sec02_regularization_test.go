@@ -101,7 +101,7 @@ func TestDropoutMLP(t *testing.T) {
 	logits := func(keep float64, training bool) []float32 {
 		out, err := model.CallOnce(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
 			scope.Store().SetTraining(x.Graph(), training)
-			return DropoutMLP([]int{32, 16}, keep, 3)(scope, x)
+			return DropoutMLP([]int{32, 16}, keep, keep, 3)(scope, x)
 		}, x)
 		if err != nil {
 			t.Fatal(err)
@@ -151,5 +151,44 @@ func TestCompareBN(t *testing.T) {
 	}
 	if _, err := CompareBN([]*BNRun{noBN}); err == nil {
 		t.Error("one run accepted")
+	}
+}
+
+// TestDropoutSummary averages the last quarter of the evaluations and computes both gaps; the verdict needs
+// both gaps to shrink.
+func TestDropoutSummary(t *testing.T) {
+	mk := func(label string, trAcc, teAcc, trLoss, teLoss []float64) DropoutRun {
+		r := DropoutRun{Label: label, Run: &train.Run{}}
+		for i := range trAcc {
+			r.Run.History.Evals = append(r.Run.History.Evals,
+				train.EvalRecord{Step: i + 1, Set: "train", Accuracy: trAcc[i], Loss: trLoss[i]},
+				train.EvalRecord{Step: i + 1, Set: "test", Accuracy: teAcc[i], Loss: teLoss[i]})
+		}
+		return r
+	}
+	runs := []DropoutRun{
+		mk("plain", []float64{0.9, 1, 1, 1, 1, 1, 1, 1}, []float64{0.8, 0.85, 0.86, 0.86, 0.86, 0.86, 0.85, 0.87},
+			[]float64{0.5, 0.1, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01}, []float64{0.6, 0.5, 0.5, 0.5, 0.5, 0.5, 0.6, 0.7}),
+		mk("dropout", []float64{0.8, 0.9, 1, 1, 1, 1, 1, 1}, []float64{0.7, 0.8, 0.86, 0.87, 0.87, 0.87, 0.88, 0.88},
+			[]float64{0.6, 0.2, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05}, []float64{0.7, 0.5, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45}),
+	}
+	rows, err := DropoutSummary(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[0].Evals != 2 || math.Abs(rows[0].TestAcc-0.86) > 1e-12 || math.Abs(rows[0].LossGap-0.64) > 1e-12 {
+		t.Errorf("plain row %+v: want 2 evaluations, test acc 0.86, loss gap 0.64", rows[0])
+	}
+	if math.Abs(rows[1].Gap-0.12) > 1e-12 || math.Abs(rows[1].LossGap-0.4) > 1e-12 {
+		t.Errorf("dropout row %+v: want accuracy gap 0.12, loss gap 0.4", rows[1])
+	}
+	for _, tc := range []struct {
+		dropAccGap, dropLossGap float64
+		want                    Verdict
+	}{{0.1, 0.1, Reproduced}, {0.1, 0.9, Close}, {0.2, 0.1, Close}, {0.2, 0.9, NotYet}} {
+		rs := []DropoutRow{{Gap: 0.15, LossGap: 0.5}, {Gap: tc.dropAccGap, LossGap: tc.dropLossGap}}
+		if got := dropoutVerdict(rs); got != tc.want {
+			t.Errorf("gaps %v/%v vs 0.15/0.5: verdict %s, want %s", tc.dropAccGap, tc.dropLossGap, got, tc.want)
+		}
 	}
 }
