@@ -23,6 +23,8 @@
 package layers
 
 import (
+	"github.com/convnotes/convnotes/gomlx_models/summary"
+
 	"fmt"
 	"strings"
 
@@ -73,7 +75,8 @@ func ParseImpl(s string) (Impl, error) {
 const ParamImpl = "convnotes_layers_impl"
 
 // ImplFor resolves the implementation to use for the layers built in scope on graph g: the scope's [ParamImpl]
-// if set to [Native] or [Fast], otherwise [Fast] on the "go" backend and [Native] elsewhere. Like the layers, it
+// if set to [Native] or [Fast], otherwise [Native] while summary.Of collects the graph (so summaries count the
+// paper's multiply-adds), [Fast] on the "go" backend and [Native] elsewhere. Like the layers, it
 // panics (while the graph is built) on a [ParamImpl] of the wrong type or an unknown name.
 func ImplFor(scope *model.Scope, g *graph.Graph) Impl {
 	impl := Auto
@@ -95,6 +98,9 @@ func ImplFor(scope *model.Scope, g *graph.Graph) Impl {
 	}
 	if impl != Auto {
 		return impl
+	}
+	if summary.Collecting(g) {
+		return Native
 	}
 	if isGoBackend(g) {
 		return Fast

@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/summary"
 )
 
@@ -44,16 +44,11 @@ func (c MLPConfig) Validate() error {
 // MLP returns the model function of c: x [batch, features] (higher ranks are flattened) → logits [batch, classes].
 func MLP(c MLPConfig) func(scope *model.Scope, x *graph.Node) *graph.Node {
 	return func(scope *model.Scope, x *graph.Node) *graph.Node {
-		if x.Rank() > 2 {
-			x = graph.Reshape(x, x.Shape().Dimensions[0], -1)
-		}
 		for i, width := range c.Hidden {
-			s := scope.In(fmt.Sprintf("dense_%d", i))
-			x = layers.DenseWithBias(s, x, width)
-			x = activation.Apply(c.Activation, x)
-			summary.Mark(s, "Dense+"+c.Activation.String(), x)
+			s := scope.In("dense_%d", i)
+			x = layers.Dense(s, x, width)
+			x = summary.Mark(s.In("act"), c.Activation.String(), activation.Apply(c.Activation, x))
 		}
-		s := scope.In("logits")
-		return summary.Mark(s, "Dense", layers.DenseWithBias(s, x, c.Classes))
+		return layers.Dense(scope.In("logits"), x, c.Classes)
 	}
 }

@@ -56,6 +56,17 @@ type collector struct {
 	marks []mark
 }
 
+// Collecting reports whether [Of] is building g to summarise it. Layers with a faster formulation that does
+// extra arithmetic (the Go backend's im2col convolution computes padded positions) use it to build their
+// textbook form instead, so that the multiply-adds reported are the paper's.
+func Collecting(g *graph.Graph) bool {
+	if g == nil {
+		return false
+	}
+	c, ok := g.State(collectorKey{}).(*collector)
+	return ok && c != nil
+}
+
 // Mark records that the layer living in scope, of the given kind (e.g.
 // "Conv2D", "MaxPool", "Dense"), ends with the node out. Layers call it as
 // their last statement:
