@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -117,41 +116,35 @@ func mistakes(im *data.Images, preds []int32, n int) (*data.Images, []int32) {
 // weightTemplates draws the columns of a dense layer's weight matrix [H*W*C, classes] as images: for softmax
 // regression they are the per-class "templates" the linear classifier matches.
 func weightTemplates(env *Env, run *train.Run, name, title, suffix string, h, w int) (string, error) {
-	for v := range run.Store.IterVariables() {
-		if !strings.HasSuffix(v.Path(), suffix) {
-			continue
-		}
-		t, err := v.Value()
-		if err != nil {
-			return "", err
-		}
-		dims := t.Shape().Dimensions
-		if len(dims) != 2 || dims[0] != h*w {
-			return "", fmt.Errorf("weights %s have shape %v, want [%d, classes]", v.Path(), dims, h*w)
-		}
-		flat, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return "", err
-		}
-		k := dims[1]
-		imgs := make([]plots.Image, k)
-		for c := 0; c < k; c++ {
-			pix := make([]float32, h*w)
-			for i := range pix {
-				pix[i] = flat[i*k+c]
-			}
-			imgs[c] = plots.Image{Pix: pix, H: h, W: w, C: 1, Label: fmt.Sprintf("class %d", c)}
-		}
-		fig, err := plots.ImageGrid(title, imgs, 5, plots.PerImageScale())
-		if err != nil {
-			return "", err
-		}
-		path := env.Path(name + "_weights.png")
-		return path, fig.Save(path)
+	v, err := findVariable(run, suffix)
+	if err != nil {
+		return "", err
 	}
-	var paths []string
-	for v := range run.Store.IterVariables() {
-		paths = append(paths, v.Path())
+	t, err := v.Value()
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("no variable ending in %q among %v", suffix, paths)
+	dims := t.Shape().Dimensions
+	if len(dims) != 2 || dims[0] != h*w {
+		return "", fmt.Errorf("weights %s have shape %v, want [%d, classes]", v.Path(), dims, h*w)
+	}
+	flat, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return "", err
+	}
+	k := dims[1]
+	imgs := make([]plots.Image, k)
+	for c := 0; c < k; c++ {
+		pix := make([]float32, h*w)
+		for i := range pix {
+			pix[i] = flat[i*k+c]
+		}
+		imgs[c] = plots.Image{Pix: pix, H: h, W: w, C: 1, Label: fmt.Sprintf("class %d", c)}
+	}
+	fig, err := plots.ImageGrid(title, imgs, 5, plots.PerImageScale())
+	if err != nil {
+		return "", err
+	}
+	path := env.Path(name + "_weights.png")
+	return path, fig.Save(path)
 }

@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
@@ -31,6 +33,9 @@ type Classification struct {
 	EvalTrainN int
 	// LogEvery records a training step every N steps (0: every step).
 	LogEvery int
+	// Checkpoint, when set, is a file training resumes from and saves to (a complete checkpoint is only
+	// restored, without a progress display).
+	Checkpoint string
 }
 
 // Fitted is a trained classifier with the data it was trained and tested on.
@@ -72,10 +77,16 @@ func (c Classification) Fit(env *Env) (*Fitted, error) {
 	if opt == nil {
 		opt = optimizer.Adam().LearningRate(c.LR).Done()
 	}
+	progress := env.Progress
+	if c.Checkpoint != "" {
+		if _, err := os.Stat(c.Checkpoint); err == nil {
+			progress = io.Discard // restoring: no progress bar for training that already happened.
+		}
+	}
 	run, err := train.Fit(train.Options{
 		Name: c.Name, Backend: env.Backend, Model: c.Model, Optimizer: opt,
 		Train: trainDS, Eval: evals, Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery,
-		LogEvery: c.LogEvery, Seed: 42, Progress: env.Progress,
+		LogEvery: c.LogEvery, Seed: 42, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
 	})
 	if err != nil {
 		return nil, err

@@ -25,7 +25,6 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/train/optimizer"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
@@ -1231,47 +1230,11 @@ func findVariable(run *train.Run, suffix string) (*model.Variable, error) {
 // it (or, if it is complete, only restores it, without a progress display) and saves there; retrain removes it
 // first.
 func (c Classification) fitCached(env *Env, checkpoint string, retrain bool) (*Fitted, error) {
-	if checkpoint == "" {
-		return c.Fit(env)
-	}
-	progress := env.Progress
-	if retrain {
+	if checkpoint != "" && retrain {
 		if err := os.Remove(checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: removing the old checkpoint: %w", c.Name, err)
 		}
-	} else if _, err := os.Stat(checkpoint); err == nil {
-		progress = io.Discard // restoring: no progress bar for training that already happened.
 	}
-	load := c.Dataset
-	if load == nil {
-		load = data.MNIST
-	}
-	trainIm, err := load(data.Train)
-	if err != nil {
-		return nil, err
-	}
-	testIm, err := load(data.Test)
-	if err != nil {
-		return nil, err
-	}
-	if c.TrainN > 0 && c.TrainN < trainIm.N {
-		trainIm = trainIm.Subset(c.TrainN)
-	}
-	if c.TestN > 0 && c.TestN < testIm.N {
-		testIm = testIm.Subset(c.TestN)
-	}
-	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
-		DropLast: true, Flatten: c.Flatten})
-	testDS := data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})
-	run, err := train.Fit(train.Options{
-		Name: c.Name, Backend: env.Backend, Model: c.Model,
-		Optimizer: optimizer.Adam().LearningRate(c.LR).Done(),
-		Train:     trainDS, Eval: []train.NamedDataset{{Name: "test", Data: testDS}},
-		Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery, Seed: 42, Progress: progress,
-		Checkpoint: checkpoint, Resume: true,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Fitted{Run: run, Train: trainIm, Test: testIm}, nil
+	c.Checkpoint = checkpoint
+	return c.Fit(env)
 }

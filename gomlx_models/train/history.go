@@ -34,21 +34,28 @@ type History struct {
 	EpochSeconds []float64 // wall-clock seconds of each completed epoch (training only).
 }
 
+// xValue picks the x coordinate of a record: "step", "epoch" or "seconds".
+func xValue(x string, step int, epoch, seconds float64) (float64, error) {
+	switch x {
+	case "step":
+		return float64(step), nil
+	case "epoch":
+		return epoch, nil
+	case "seconds":
+		return seconds, nil
+	}
+	return 0, fmt.Errorf("history: unknown x axis %q (step, epoch or seconds)", x)
+}
+
 // Series returns the x and y columns of the named training field against "step", "epoch" or "seconds".
 // Fields: "loss", "accuracy", "examples_per_sec", "step_ms".
 func (h *History) Series(x, field string) (xs, ys []float64, err error) {
 	for _, r := range h.Steps {
-		var xv, yv float64
-		switch x {
-		case "step":
-			xv = float64(r.Step)
-		case "epoch":
-			xv = r.Epoch
-		case "seconds":
-			xv = r.Seconds
-		default:
-			return nil, nil, fmt.Errorf("history: unknown x axis %q (step, epoch or seconds)", x)
+		xv, err := xValue(x, r.Step, r.Epoch, r.Seconds)
+		if err != nil {
+			return nil, nil, err
 		}
+		var yv float64
 		switch field {
 		case "loss":
 			yv = r.Loss
@@ -69,28 +76,20 @@ func (h *History) Series(x, field string) (xs, ys []float64, err error) {
 // EvalSeries returns (x, y) for one evaluation set; field is "loss" or "accuracy"; x is "step", "epoch" or
 // "seconds".
 func (h *History) EvalSeries(set, x, field string) (xs, ys []float64, err error) {
+	if field != "loss" && field != "accuracy" {
+		return nil, nil, fmt.Errorf("history: unknown eval field %q (loss or accuracy)", field)
+	}
 	for _, r := range h.Evals {
 		if r.Set != set {
 			continue
 		}
-		var xv, yv float64
-		switch x {
-		case "step":
-			xv = float64(r.Step)
-		case "epoch":
-			xv = r.Epoch
-		case "seconds":
-			xv = r.Seconds
-		default:
-			return nil, nil, fmt.Errorf("history: unknown x axis %q (step, epoch or seconds)", x)
+		xv, err := xValue(x, r.Step, r.Epoch, r.Seconds)
+		if err != nil {
+			return nil, nil, err
 		}
-		switch field {
-		case "loss":
+		yv := r.Accuracy
+		if field == "loss" {
 			yv = r.Loss
-		case "accuracy":
-			yv = r.Accuracy
-		default:
-			return nil, nil, fmt.Errorf("history: unknown eval field %q (loss or accuracy)", field)
 		}
 		xs, ys = append(xs, xv), append(ys, yv)
 	}
