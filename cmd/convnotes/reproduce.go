@@ -23,6 +23,7 @@ func reproduceCmd(args []string) error {
 	quick := fs.Bool("quick", train.Quick(), "quick profile: small data and few steps (also CONVNOTES_QUICK=1)")
 	out := fs.String("out", "out", "output folder for results.md and the figures")
 	backendName := fs.String("backend", "", "backend: go (default), go:<options>, xla:cpu, xla:cuda (also GOMLX_BACKEND)")
+	all := fs.Bool("all", false, "with no names: also run the long experiments (their full profile exceeds the main job's budget)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: convnotes reproduce [names or sections or globs…] [--quick] [--out DIR] [--backend NAME]")
 		fs.PrintDefaults()
@@ -36,6 +37,10 @@ func reproduceCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	var skipped []experiments.Experiment
+	if len(names) == 0 && !*all {
+		exps, skipped = experiments.MainJob(exps, *quick)
+	}
 	env, err := experiments.NewEnv(*backendName, *out)
 	if err != nil {
 		return err
@@ -46,13 +51,13 @@ func reproduceCmd(args []string) error {
 	}
 	fmt.Printf("convnotes reproduce: %d experiment(s), %s profile, %s\n", len(exps), profile, backend.Describe(env.Backend))
 	start := time.Now()
-	rows := experiments.Run(env, exps)
+	rows := append(experiments.Run(env, exps), experiments.SkippedRows(skipped)...)
 	fmt.Println()
 	if err := experiments.WriteText(os.Stdout, rows); err != nil {
 		return err
 	}
 	header := fmt.Sprintf("# convnotes results\n\nMeasured %s with `convnotes reproduce %s` (%s profile, %s), %.0fs in all.",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), strings.Join(append(names, quickFlag(env.Quick)...), " "),
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), strings.Join(append(names, flags(env.Quick, *all)...), " "),
 		profile, backend.Describe(env.Backend), time.Since(start).Seconds())
 	mdPath := filepath.Join(*out, "results.md")
 	f, err := os.Create(mdPath)
@@ -73,11 +78,15 @@ func reproduceCmd(args []string) error {
 	return nil
 }
 
-func quickFlag(q bool) []string {
-	if q {
-		return []string{"--quick"}
+func flags(quick, all bool) []string {
+	var f []string
+	if quick {
+		f = append(f, "--quick")
 	}
-	return nil
+	if all {
+		f = append(f, "--all")
+	}
+	return f
 }
 
 func countFigures(rows []experiments.Row) int {

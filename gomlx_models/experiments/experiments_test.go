@@ -54,6 +54,30 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
+func TestMainJob(t *testing.T) {
+	exps := []Experiment{{Name: "a"}, {Name: "b", Long: true, FullMinutes: 40}, {Name: "c"}}
+	run, skipped := MainJob(exps, false)
+	if len(run) != 2 || len(skipped) != 1 || skipped[0].Name != "b" {
+		t.Errorf("full profile: ran %v, skipped %v; want a, c and b", run, skipped)
+	}
+	if run, skipped := MainJob(exps, true); len(run) != 3 || len(skipped) != 0 {
+		t.Errorf("quick profile must run every experiment, got %d run, %d skipped", len(run), len(skipped))
+	}
+	var text, md bytes.Buffer
+	rows := SkippedRows(skipped)
+	if err := WriteText(&text, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, rows, "", t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"skipped", "convnotes reproduce b", "40 min"} {
+		if !strings.Contains(text.String()+md.String(), want) {
+			t.Errorf("skipped row lacks %q:\n%s\n%s", want, text.String(), md.String())
+		}
+	}
+}
+
 func TestErrorVerdict(t *testing.T) {
 	for _, tc := range []struct {
 		ours, paper, slack float64

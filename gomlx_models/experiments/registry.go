@@ -45,6 +45,12 @@ type Experiment struct {
 	Measure string
 	// Run performs the experiment.
 	Run func(env *Env) (*Result, error)
+	// Long marks an experiment whose full profile does not fit the main job's 15-minute budget (the paper's
+	// 50,000 steps, say): `convnotes reproduce` with no names lists it as skipped, with the command that runs it;
+	// naming it, or --all, runs it. In the quick profile it always runs.
+	Long bool
+	// FullMinutes is the measured wall-clock time of the full profile on 2 cores, for Long experiments.
+	FullMinutes float64
 }
 
 // Env is what an experiment run gets: backend, output folder, profile and writers.
@@ -74,6 +80,8 @@ type Row struct {
 	Experiment Experiment
 	Result     *Result
 	Err        error
+	// Skipped is set for a Long experiment left out of the main job.
+	Skipped bool
 }
 
 var (
@@ -149,6 +157,27 @@ func Select(names ...string) ([]Experiment, error) {
 		}
 	}
 	return out, nil
+}
+
+// MainJob splits exps into those the main job runs and the Long ones it skips in the full profile.
+func MainJob(exps []Experiment, quick bool) (run, skipped []Experiment) {
+	for _, e := range exps {
+		if e.Long && !quick {
+			skipped = append(skipped, e)
+		} else {
+			run = append(run, e)
+		}
+	}
+	return run, skipped
+}
+
+// SkippedRows are the table rows of experiments left out of the main job.
+func SkippedRows(exps []Experiment) []Row {
+	rows := make([]Row, len(exps))
+	for i, e := range exps {
+		rows[i] = Row{Experiment: e, Skipped: true}
+	}
+	return rows
 }
 
 // Run runs each experiment in turn in env, never stopping at a failure: a failed experiment is a row with its
