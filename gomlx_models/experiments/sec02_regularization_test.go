@@ -143,10 +143,13 @@ func TestCompareBN(t *testing.T) {
 	if c.Ahead != 3 || len(c.Steps) != 4 {
 		t.Errorf("ahead %d of %d, want 3 of 4", c.Ahead, len(c.Steps))
 	}
-	if math.Abs(c.DriftNoBN-2) > 1e-12 || math.Abs(c.DriftBN-0.1) > 1e-12 {
-		t.Errorf("drifts %g and %g, want 2 and 0.1", c.DriftNoBN, c.DriftBN)
+	if got, want := c.Shift(false), "median 0.00 → 4.00, 15–85% spread 2.00 → 2.00"; got != want {
+		t.Errorf("shift without BN %q, want %q", got, want)
 	}
-	if m := BNMeasured(c); len(m) != 3 {
+	if got := c.Shift(true); got != "median 0.00 → 0.50, 15–85% spread 2.00 → 2.00" {
+		t.Errorf("shift with BN %q", got)
+	}
+	if m := BNMeasured(c); len(m) != 4 {
 		t.Errorf("%d measured rows", len(m))
 	}
 	if _, err := CompareBN([]*BNRun{noBN}); err == nil {
