@@ -56,8 +56,9 @@ func reproduceCmd(args []string) error {
 	if err := experiments.WriteText(os.Stdout, rows); err != nil {
 		return err
 	}
-	header := fmt.Sprintf("# convnotes results\n\nMeasured %s with `convnotes reproduce %s` (%s profile, %s), %.0fs in all.",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), strings.Join(append(names, flags(env.Quick, *all)...), " "),
+	header := fmt.Sprintf("# convnotes results\n\nMeasured %s with `%s` (%s profile, %s), %.0fs in all.",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		strings.Join(append(append([]string{"convnotes", "reproduce"}, names...), flags(env.Quick, *all)...), " "),
 		profile, backend.Describe(env.Backend), time.Since(start).Seconds())
 	mdPath := filepath.Join(*out, "results.md")
 	f, err := os.Create(mdPath)
