@@ -786,7 +786,7 @@ func init() {
 	})
 	mustRegister(Experiment{
 		Name: "optim-batch-size", Section: "01",
-		Long: true, FullMinutes: 5, // measured 2026-11-26 on the shared 2-core machine
+		Long: true, FullMinutes: 3, // 149 s measured 2026-11-27 on the shared 2-core machine
 		Paper:      "Zhang et al., Dive into Deep Learning §12.5 (minibatch SGD, airfoil data)",
 		Claim:      "per epoch small batches make the most progress; per second, mini-batches win (vectorised, yet many updates per epoch)",
 		PaperValue: "mini-batch reaches a given loss first in wall-clock time",
