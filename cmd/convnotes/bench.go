@@ -102,8 +102,8 @@ func benchCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	host, _ := os.Hostname()
-	fmt.Printf("convnotes bench — %s — %s, %d CPUs visible\n", time.Now().Format("2006-01-02 15:04 MST"), host,
-		runtime.NumCPU())
+	fmt.Printf("convnotes bench — %s — %s, %d CPUs visible — %s\n", time.Now().Format("2006-01-02 15:04 MST"), host,
+		runtime.NumCPU(), backend.Describe(be))
 	report, err := bench.Run(ctx, be, cfg)
 	if report != nil && len(report.Measurements) > 0 {
 		if werr := report.Write(os.Stdout); werr != nil && err == nil {
