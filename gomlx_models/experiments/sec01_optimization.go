@@ -311,31 +311,6 @@ func (s *SweepStudy) WriteSweepTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-// torchFixture mirrors optim.TorchFixtureJSON (written by scripts/optim_fixtures.py).
-type torchFixture struct {
-	TorchVersion string `json:"torch_version"`
-	Steps        int    `json:"steps"`
-	Problems     struct {
-		Rosenbrock struct {
-			A     float64   `json:"a"`
-			B     float64   `json:"b"`
-			Start []float64 `json:"start"`
-		} `json:"rosenbrock"`
-		Linreg struct {
-			X     [][]float64 `json:"x"`
-			Y     []float64   `json:"y"`
-			Start []float64   `json:"start"`
-		} `json:"linreg"`
-	} `json:"problems"`
-	Cases []struct {
-		Problem    string             `json:"problem"`
-		Optimizer  string             `json:"optimizer"`
-		DType      string             `json:"dtype"`
-		HParams    map[string]float64 `json:"hparams"`
-		Trajectory [][]float64        `json:"trajectory"`
-	} `json:"cases"`
-}
-
 // TorchCase is the agreement of our two implementations of one rule with torch.optim on one problem.
 type TorchCase struct {
 	Problem, Optimizer, DType string
@@ -352,12 +327,9 @@ const TorchTolerance = 1e-5
 // float64 and float32, 100 steps each) with our pure-Go steppers and with our GoMLX optimizers on backend, and
 // returns the largest deviation of each from torch's trajectory.
 func TorchAgreement(backend compute.Backend) (torchVersion string, cases []TorchCase, err error) {
-	var f torchFixture
-	if err := json.Unmarshal(optim.TorchFixtureJSON(), &f); err != nil {
-		return "", nil, fmt.Errorf("torch fixture: %w", err)
-	}
-	if len(f.Cases) == 0 {
-		return "", nil, errors.New("torch fixture: no cases")
+	f, err := optim.LoadTorchFixture()
+	if err != nil {
+		return "", nil, err
 	}
 	linreg, err := optim.LinearRegression(f.Problems.Linreg.X, f.Problems.Linreg.Y)
 	if err != nil {

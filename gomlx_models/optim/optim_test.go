@@ -35,29 +35,8 @@ func backend(t *testing.T) compute.Backend {
 	return b
 }
 
-// fixture mirrors gomlx_models/optim/testdata/torch_trajectories.json (scripts/optim_fixtures.py).
-type fixture struct {
-	TorchVersion string `json:"torch_version"`
-	Steps        int    `json:"steps"`
-	Problems     struct {
-		Rosenbrock struct {
-			A, B  float64
-			Start []float64
-		} `json:"rosenbrock"`
-		Linreg struct {
-			X     [][]float64 `json:"x"`
-			Y     []float64   `json:"y"`
-			Start []float64   `json:"start"`
-		} `json:"linreg"`
-	} `json:"problems"`
-	Cases []struct {
-		Problem    string             `json:"problem"`
-		Optimizer  string             `json:"optimizer"`
-		DType      string             `json:"dtype"`
-		HParams    map[string]float64 `json:"hparams"`
-		Trajectory [][]float64        `json:"trajectory"`
-	} `json:"cases"`
-}
+// fixture is the torch.optim reference (scripts/optim_fixtures.py).
+type fixture = TorchFixture
 
 func loadFixture(t *testing.T) *fixture {
 	t.Helper()
