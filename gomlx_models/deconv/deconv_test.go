@@ -1,10 +1,10 @@
 package deconv
 
 import (
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
+
 	"math"
 	"math/rand/v2"
-	"os"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -22,12 +22,9 @@ import (
 // identityTolerance is the bar for the transposed-convolution identities.
 const identityTolerance = 1e-5
 
-var testBackend = sync.OnceValues(func() (compute.Backend, error) {
-	if _, found := os.LookupEnv(compute.ConfigEnvVar); found {
-		return compute.New()
-	}
-	return compute.NewWithConfig("go:ops_sequential")
-})
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// created once per process.
+func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 
 func backend(t *testing.T) compute.Backend {
 	t.Helper()

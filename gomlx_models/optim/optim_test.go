@@ -1,12 +1,13 @@
 package optim
 
 import (
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
+
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -19,12 +20,9 @@ import (
 const torchTolerance = 1e-5
 
 // testBackend returns the Go backend, sequential unless GOMLX_BACKEND says otherwise.
-var testBackend = sync.OnceValues(func() (compute.Backend, error) {
-	if _, found := os.LookupEnv(compute.ConfigEnvVar); found {
-		return compute.New()
-	}
-	return compute.NewWithConfig("go:ops_sequential")
-})
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// created once per process.
+func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 
 func backend(t *testing.T) compute.Backend {
 	t.Helper()

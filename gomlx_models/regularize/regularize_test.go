@@ -1,10 +1,10 @@
 package regularize
 
 import (
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
+
 	"math"
 	"math/rand/v2"
-	"os"
-	"sync"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -18,12 +18,9 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
-var testBackend = sync.OnceValues(func() (compute.Backend, error) {
-	if _, found := os.LookupEnv(compute.ConfigEnvVar); found {
-		return compute.New()
-	}
-	return compute.NewWithConfig("go:ops_sequential")
-})
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// created once per process.
+func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 
 func backend(t *testing.T) compute.Backend {
 	t.Helper()
