@@ -1,8 +1,6 @@
 package deconv
 
 import (
-	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
-
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -17,6 +15,8 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 // identityTolerance is the bar for the transposed-convolution identities.

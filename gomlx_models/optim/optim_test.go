@@ -1,8 +1,6 @@
 package optim
 
 import (
-	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
-
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,13 +11,14 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	_ "github.com/gomlx/compute/gobackend"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 // torchTolerance is the bar: trajectories match torch.optim within 1e-5 (relative to
 // the magnitude of the value when it is larger than 1).
 const torchTolerance = 1e-5
 
-// testBackend returns the Go backend, sequential unless GOMLX_BACKEND says otherwise.
 // testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
 // created once per process.
 func testBackend() (compute.Backend, error) { return cnbackend.New("") }

@@ -1,8 +1,6 @@
 package regularize
 
 import (
-	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
-
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -16,6 +14,8 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 // testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
