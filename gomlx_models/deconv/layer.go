@@ -1,6 +1,7 @@
 package deconv
 
 import (
+	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
@@ -66,11 +67,11 @@ func TransposedConv(x, kernel *graph.Node, stride, pad int) *graph.Node {
 	padsH := [2]int{kh - 1 - pad, kh - 1 - pad}
 	padsW := [2]int{kw - 1 - pad, kw - 1 - pad}
 	if kh%2 == 0 {
-		k = appendZeros(k, 0)
+		k = layers.ZeroPad(k, 0, 0, 1)
 		padsH[1]++
 	}
 	if kw%2 == 0 {
-		k = appendZeros(k, 1)
+		k = layers.ZeroPad(k, 1, 0, 1)
 		padsW[1]++
 	}
 	y := graph.Convolve(z, k).PaddingPerDim([][2]int{
@@ -98,13 +99,6 @@ func dilate(x *graph.Node, axis, stride int) *graph.Node {
 	dims[axis] = n * stride
 	merged := graph.Reshape(stacked, dims...)
 	return graph.SliceAxis(merged, axis, graph.AxisRange(0, (n-1)*stride+1))
-}
-
-// appendZeros appends one slice of zeros at the end of x along axis.
-func appendZeros(x *graph.Node, axis int) *graph.Node {
-	zerosShape := x.Shape().Clone()
-	zerosShape.Dimensions[axis] = 1
-	return graph.Concatenate([]*graph.Node{x, graph.Zeros(x.Graph(), zerosShape)}, axis)
 }
 
 // crop removes before and after entries from the two ends of x along axis.

@@ -170,13 +170,7 @@ func stridedConvCNHW(x, kernel *graph.Node, s, pt, pb, pl, pr int) *graph.Node {
 		xq = graph.Concatenate(phases, 0)
 	}
 	// Kernel regrouped: kq[i', j', (a, b, c), o] = kernel[i'·s+a, j'·s+b, c, o], zero past the kernel's end.
-	kq := kernel
-	if th*s > kh {
-		kq = graph.Concatenate([]*graph.Node{kq, graph.Zeros(kq.Graph(), shapes.Make(kq.DType(), th*s-kh, kw, c, o))}, 0)
-	}
-	if tw*s > kw {
-		kq = graph.Concatenate([]*graph.Node{kq, graph.Zeros(kq.Graph(), shapes.Make(kq.DType(), th*s, tw*s-kw, c, o))}, 1)
-	}
+	kq := ZeroPad(ZeroPad(kernel, 0, 0, th*s-kh), 1, 0, tw*s-kw)
 	kq = graph.Reshape(kq, th, s, tw, s, c, o)
 	if ph < s || pw < s {
 		kq = graph.Slice(kq, graph.AxisRange(), graph.AxisRange(0, ph), graph.AxisRange(), graph.AxisRange(0, pw))

@@ -66,46 +66,31 @@ func newFlatConv(xDims []int, o, kh, kw, d, pt, pb, pl, pr int) (flatConv, error
 // K is the contracting size of the im2col matrix.
 func (fc flatConv) K() int { return fc.C * fc.KH * fc.KW }
 
-// padCNHW pads the spatial axes of x [C, N, H, W] with zeros using graph.Concatenate (block copies, and
-// differentiable without Pad, which has no gradient on the Go backend).
+// padCNHW pads the spatial axes of x [C, N, H, W] with zeros: top/bottom rows and left/right columns.
 func padCNHW(x *graph.Node, pt, pb, pl, pr int) *graph.Node {
-	g := x.Graph()
-	dims := x.Shape().Dimensions
-	c, n, h, w := dims[0], dims[1], dims[2], dims[3]
-	zeros := func(d ...int) *graph.Node { return graph.Zeros(g, shapes.Make(x.DType(), d...)) }
-	if pl > 0 || pr > 0 {
-		parts := make([]*graph.Node, 0, 3)
-		if pl > 0 {
-			parts = append(parts, zeros(c, n, h, pl))
-		}
-		parts = append(parts, x)
-		if pr > 0 {
-			parts = append(parts, zeros(c, n, h, pr))
-		}
-		x = graph.Concatenate(parts, 3)
-		w += pl + pr
-	}
-	if pt > 0 || pb > 0 {
-		parts := make([]*graph.Node, 0, 3)
-		if pt > 0 {
-			parts = append(parts, zeros(c, n, pt, w))
-		}
-		parts = append(parts, x)
-		if pb > 0 {
-			parts = append(parts, zeros(c, n, pb, w))
-		}
-		x = graph.Concatenate(parts, 2)
-	}
-	return x
+	return ZeroPad(ZeroPad(x, 3, pl, pr), 2, pt, pb)
 }
 
-// appendZeros concatenates `extra` zero columns to the rank-2 x.
-func appendZeros(x *graph.Node, extra int) *graph.Node {
-	if extra <= 0 {
+// ZeroPad adds before and after zero slices at the two ends of x along axis with graph.Concatenate (block
+// copies, and differentiable: graph.Pad has no gradient on the Go backend).
+func ZeroPad(x *graph.Node, axis, before, after int) *graph.Node {
+	if before <= 0 && after <= 0 {
 		return x
 	}
-	rows := x.Shape().Dimensions[0]
-	return graph.Concatenate([]*graph.Node{x, graph.Zeros(x.Graph(), shapes.Make(x.DType(), rows, extra))}, 1)
+	zeros := func(n int) *graph.Node {
+		shape := x.Shape().Clone()
+		shape.Dimensions[axis] = n
+		return graph.Zeros(x.Graph(), shape)
+	}
+	parts := make([]*graph.Node, 0, 3)
+	if before > 0 {
+		parts = append(parts, zeros(before))
+	}
+	parts = append(parts, x)
+	if after > 0 {
+		parts = append(parts, zeros(after))
+	}
+	return graph.Concatenate(parts, axis)
 }
 
 // shiftStack turns rows [R, L] into [R·k, L+δ] with out[r·k+t, q] = in[r, q+t·δ] wherever q+t·δ < L: k copies
@@ -127,7 +112,7 @@ func shiftStack(in *graph.Node, k, delta int) *graph.Node {
 func (fc flatConv) columns(x *graph.Node) *graph.Node {
 	a := padCNHW(x, fc.PT, fc.PB, fc.PL, fc.PR)
 	a = graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp)
-	a = appendZeros(a, fc.L0-fc.N*fc.Hp*fc.Wp)
+	a = ZeroPad(a, 1, 0, fc.L0-fc.N*fc.Hp*fc.Wp)
 	a = shiftStack(a, fc.KW, fc.Shift1)
 	return shiftStack(a, fc.KH, fc.Shift2)
 }
