@@ -1,12 +1,13 @@
 package deconv
 
 import (
-	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
 	"github.com/gomlx/gomlx/support/exceptions"
+
+	"github.com/convnotes/convnotes/gomlx_models/layers"
 )
 
 // TransposedConv is the 2-D transposed convolution of x, shaped [batch, H, W, inChannels]
