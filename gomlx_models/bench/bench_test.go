@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -92,7 +93,7 @@ func TestReportWrite(t *testing.T) {
 
 // TestRunGoColumns runs a tiny benchmark of both Go columns (no PyTorch) end to end.
 func TestRunGoColumns(t *testing.T) {
-	backend, err := compute.NewWithConfig("go:ops_sequential")
+	backend, err := cnbackend.New("go")
 	if err != nil {
 		t.Fatal(err)
 	}

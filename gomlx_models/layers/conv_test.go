@@ -10,12 +10,14 @@ import (
 	_ "github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 // testBackend returns the embedded Go backend in its fast configuration.
 func testBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	b, err := compute.NewWithConfig("go:ops_sequential")
+	b, err := cnbackend.New("go")
 	if err != nil {
 		t.Fatalf("creating Go backend: %v", err)
 	}

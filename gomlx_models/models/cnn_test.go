@@ -12,11 +12,13 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
+
+	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
 func goBackend(t *testing.T) compute.Backend {
 	t.Helper()
-	b, err := compute.NewWithConfig("go:ops_sequential")
+	b, err := cnbackend.New("go")
 	if err != nil {
 		t.Fatalf("creating Go backend: %v", err)
 	}
