@@ -502,39 +502,6 @@ func TestTickers(t *testing.T) {
 	}
 }
 
-func TestShow(t *testing.T) {
-	fig, err := Curves("t", "", "", []Series{{Y: []float64{1, 2, 3}}}, SizePixels(120, 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "figs")
-	t.Setenv(FiguresEnv, dir)
-	var out bytes.Buffer
-	if err := show(fig, "01 loss/curve", false, &out); err != nil {
-		t.Fatalf("show: %v", err)
-	}
-	want := filepath.Join(dir, "01_loss_curve.png")
-	if _, err := os.Stat(want); err != nil {
-		t.Fatalf("figure not saved at %s: %v", want, err)
-	}
-	if !strings.Contains(out.String(), want) {
-		t.Errorf("printed %q, want the path %s", out.String(), want)
-	}
-	// In a notebook nothing is written to disk (outside GoNB the display is a no-op).
-	if err := show(fig, "inline", true, &out); err != nil {
-		t.Fatalf("show inline: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "inline.png")); !os.IsNotExist(err) {
-		t.Errorf("inline figure was saved to disk: %v", err)
-	}
-	if err := show(nil, "x", false, &out); err == nil {
-		t.Errorf("show(nil): no error")
-	}
-	if err := show(fig, "../..", false, &out); err == nil {
-		t.Errorf("show with an unusable name: no error")
-	}
-}
-
 func TestSafeName(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"loss", "loss"},
@@ -544,8 +511,8 @@ func TestSafeName(t *testing.T) {
 		{"", ""},
 	}
 	for _, tc := range tests {
-		if got := safeName(tc.in); got != tc.want {
-			t.Errorf("safeName(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := SafeName(tc.in); got != tc.want {
+			t.Errorf("SafeName(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
-	"github.com/convnotes/convnotes/gomlx_models/experiments"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
@@ -20,40 +20,49 @@ func init() {
 
 func reproduceCmd(args []string) error {
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
-	quick := fs.Bool("quick", train.Quick(), "quick profile: small data and few steps (also CONVNOTES_QUICK=1)")
+	quick := fs.Bool("quick", false, "quick profile: small data and few steps (also CONVNOTES_QUICK=1); same as --profile quick")
+	profileName := fs.String("profile", "", "quick, full (default) or paper: the papers' own data and schedules, for users with the data sets and a GPU (also CONVNOTES_PROFILE)")
 	out := fs.String("out", "out", "output folder for results.md and the figures")
 	backendName := fs.String("backend", "", "backend: go (default), go:<options>, xla:cpu, xla:cuda (also GOMLX_BACKEND)")
 	all := fs.Bool("all", false, "with no names: also run the long experiments (their full profile exceeds the main job's budget)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: convnotes reproduce [names or sections or globs…] [--quick] [--out DIR] [--backend NAME]")
+		fmt.Fprintln(fs.Output(), "usage: convnotes reproduce [names or sections or globs…] [--quick | --profile P] [--out DIR] [--backend NAME]")
 		fs.PrintDefaults()
 	}
 	names, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	train.SetQuick(*quick)
-	exps, err := experiments.Select(names...)
+	profile := train.CurrentProfile()
+	if *quick {
+		profile = train.ProfileQuick
+	}
+	if *profileName != "" {
+		if profile, err = train.ParseProfile(*profileName); err != nil {
+			return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		}
+		if *quick && profile != train.ProfileQuick {
+			return fmt.Errorf("%w: --quick contradicts --profile %s", errUsage, profile)
+		}
+	}
+	train.SetProfile(profile)
+	exps, err := reproduce.Select(sections(), names...)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var skipped []experiments.Experiment
+	var skipped []reproduce.Experiment
 	if len(names) == 0 && !*all {
-		exps, skipped = experiments.MainJob(exps, *quick)
+		exps, skipped = reproduce.MainJob(exps, profile == train.ProfileQuick)
 	}
-	env, err := experiments.NewEnv(*backendName, *out)
+	env, err := reproduce.NewEnv(*backendName, *out)
 	if err != nil {
 		return err
 	}
-	profile := "full"
-	if env.Quick {
-		profile = "quick"
-	}
 	fmt.Printf("convnotes reproduce: %d experiment(s), %s profile, %s\n", len(exps), profile, backend.Describe(env.Backend))
 	start := time.Now()
-	rows := append(experiments.Run(env, exps), experiments.SkippedRows(skipped)...)
+	rows := append(reproduce.Run(env, exps), reproduce.SkippedRows(skipped)...)
 	fmt.Println()
-	if err := experiments.WriteText(os.Stdout, rows); err != nil {
+	if err := reproduce.WriteText(os.Stdout, rows); err != nil {
 		return err
 	}
 	header := fmt.Sprintf("# convnotes results\n\nMeasured %s with `%s` (%s profile, %s), %.0fs in all.",
@@ -65,7 +74,7 @@ func reproduceCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("writing results: %w", err)
 	}
-	if err := experiments.WriteMarkdown(f, rows, header, *out); err != nil {
+	if err := reproduce.WriteMarkdown(f, rows, header, *out); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", mdPath, err)
 	}
@@ -73,7 +82,7 @@ func reproduceCmd(args []string) error {
 		return fmt.Errorf("writing %s: %w", mdPath, err)
 	}
 	fmt.Printf("\nwrote %s and %d figure(s) under %s (%.0fs)\n", mdPath, countFigures(rows), *out, time.Since(start).Seconds())
-	if n := experiments.Failures(rows); n > 0 {
+	if n := reproduce.Failures(rows); n > 0 {
 		return fmt.Errorf("%d of %d experiment(s) failed", n, len(rows))
 	}
 	return nil
@@ -90,7 +99,7 @@ func flags(quick, all bool) []string {
 	return f
 }
 
-func countFigures(rows []experiments.Row) int {
+func countFigures(rows []reproduce.Row) int {
 	n := 0
 	for _, r := range rows {
 		if r.Result != nil {
@@ -104,7 +113,7 @@ func listCmd(args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("%w: list takes no arguments", errUsage)
 	}
-	for _, e := range experiments.All() {
+	for _, e := range reproduce.All(sections()...) {
 		fmt.Printf("%-18s §%s  %s\n%-18s       paper: %s\n", e.Name, e.Section, e.Paper, "", e.PaperValue)
 	}
 	return nil

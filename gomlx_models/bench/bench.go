@@ -392,7 +392,7 @@ type goStepper struct {
 func modelFn(modelName string) (func(*model.Scope, *graph.Node) *graph.Node, []int, error) {
 	switch modelName {
 	case SmallCNN:
-		return models.SmallCNN, []int{28, 28, 1}, nil
+		return models.SmallCNN.Model(), []int{28, 28, 1}, nil
 	case ResNet20:
 		fn, err := models.ResNetCIFAR(20)
 		return fn, []int{32, 32, 3}, err

@@ -31,3 +31,13 @@ func Dense(scope *model.Scope, x *graph.Node, units int) *graph.Node {
 	y := gomlxlayers.DenseWithBias(scope, Flatten(x), units)
 	return summary.Mark(scope, "Dense", y)
 }
+
+// DenseNoBias is y = x·W without a bias, for a layer whose next step adds its own shift (batch normalization's
+// β, Ioffe & Szegedy 2015, §3.2). Its variable is GoMLX's "weights" [in, units].
+func DenseNoBias(scope *model.Scope, x *graph.Node, units int) *graph.Node {
+	if units < 1 {
+		panic(fmt.Errorf("DenseNoBias: units must be positive, got %d", units))
+	}
+	y := gomlxlayers.Dense(scope, Flatten(x), false, units)
+	return summary.Mark(scope, "Dense", y)
+}

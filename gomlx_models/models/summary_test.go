@@ -34,7 +34,7 @@ func TestSummaryCounts(t *testing.T) {
 		// conv 3×3×1→32 VALID: 26·26·32·9 = 194,688 MACs, 320 params; pool → 13×13;
 		// conv 3×3×32→64 VALID: 11·11·64·288 = 2,230,272 MACs, 18,496 params; pool → 5×5×64;
 		// dense 1600→10: 16,000 MACs, 16,010 params.
-		{"SmallCNN", SmallCNN, shapes.Make(dtypes.Float32, 2, 28, 28, 1), 34826, 2440960, 0},
+		{"SmallCNN", SmallCNN.Model(), shapes.Make(dtypes.Float32, 2, 28, 28, 1), 34826, 2440960, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,22 +45,7 @@ func Trajectory(opt Optimizer, f func([]float64) float64, grad func([]float64) [
 		return Path{}, fmt.Errorf("optim.Trajectory(%s): need a non-empty start and steps >= 0, got %d values and %d steps",
 			opt.Name(), len(start), steps)
 	}
-	theta := slices.Clone(start)
-	stepper := opt.NewStepper(len(theta))
-	path := Path{Points: make([][]float64, 0, steps+1), Loss: make([]float64, 0, steps+1)}
-	path.Points = append(path.Points, slices.Clone(theta))
-	path.Loss = append(path.Loss, f(theta))
-	for i := range steps {
-		g := grad(theta)
-		if len(g) != len(theta) {
-			return path, fmt.Errorf("optim.Trajectory(%s): step %d: grad returned %d values for %d parameters",
-				opt.Name(), i, len(g), len(theta))
-		}
-		stepper.Step(theta, g)
-		path.Points = append(path.Points, slices.Clone(theta))
-		path.Loss = append(path.Loss, f(theta))
-	}
-	return path, nil
+	return Walk(opt.NewStepper(len(start)), f, grad, start, steps)
 }
 
 // SweepResult is the outcome of one learning rate in LRSweep.

@@ -1,7 +1,6 @@
-// Package regularize holds the Go code behind notebook 02: inverted dropout written from
-// scratch, the multilayer perceptron of the Batch Normalization paper's MNIST experiment
-// (Ioffe & Szegedy 2015, §4.1) with a probe on one sigmoid's input, and a numerical
-// demonstration of batch normalization's training vs inference modes.
+// Package regularize holds the layers behind notebook 02: inverted dropout written from scratch,
+// batch normalization with the gradient through the batch statistics (Ioffe & Szegedy 2015, §3),
+// and a numerical demonstration of batch normalization's training vs inference modes.
 package regularize
 
 import (

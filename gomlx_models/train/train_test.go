@@ -184,14 +184,49 @@ func TestBadCheckpointAndOptions(t *testing.T) {
 	}
 }
 
-func TestQuickProfile(t *testing.T) {
-	t.Setenv(EnvQuick, "1")
-	if !Quick() || Pick(1, 2) != 1 {
-		t.Error("CONVNOTES_QUICK=1 not honoured")
+func TestProfiles(t *testing.T) {
+	defer SetProfile("")
+	settings := ByProfile[int]{Quick: 1, Full: 2}
+	paper := 3
+	for _, tc := range []struct {
+		name          string
+		quick, prof   string
+		set           Profile
+		want          Profile
+		pick, setting int
+	}{
+		{"default is full", "", "", "", ProfileFull, 2, 2},
+		{"CONVNOTES_QUICK=1", "1", "", "", ProfileQuick, 1, 1},
+		{"CONVNOTES_QUICK=true", "true", "", "", ProfileQuick, 1, 1},
+		{"CONVNOTES_PROFILE wins", "1", "paper", "", ProfilePaper, 2, 3},
+		{"bad CONVNOTES_PROFILE is full", "", "huge", "", ProfileFull, 2, 2},
+		{"SetProfile wins", "1", "quick", ProfileFull, ProfileFull, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(EnvQuick, tc.quick)
+			t.Setenv(EnvProfile, tc.prof)
+			SetProfile(tc.set)
+			settings.Paper = &paper
+			if got := CurrentProfile(); got != tc.want {
+				t.Fatalf("CurrentProfile() = %q, want %q", got, tc.want)
+			}
+			if Quick() != (tc.want == ProfileQuick) || Pick(1, 2) != tc.pick {
+				t.Errorf("Quick() = %v, Pick = %d", Quick(), Pick(1, 2))
+			}
+			if got := settings.For(tc.want); got != tc.setting {
+				t.Errorf("ByProfile.For(%s) = %d, want %d", tc.want, got, tc.setting)
+			}
+		})
 	}
-	SetQuick(false)
-	defer quickOverride.Store(0)
-	if Quick() || Pick(1, 2) != 2 {
-		t.Error("SetQuick(false) not honoured")
+	if got := (ByProfile[int]{Quick: 1, Full: 2}).For(ProfilePaper); got != 2 {
+		t.Errorf("a missing paper setting must fall back to full, got %d", got)
+	}
+	for _, s := range []string{"quick", " Full ", "PAPER"} {
+		if _, err := ParseProfile(s); err != nil {
+			t.Errorf("ParseProfile(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseProfile("fast"); err == nil {
+		t.Error("ParseProfile accepted an unknown profile")
 	}
 }

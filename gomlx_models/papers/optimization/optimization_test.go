@@ -1,4 +1,4 @@
-package experiments
+package optimization
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/optim"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 )
 
 // TestLearningRateSweep: the bisected divergence thresholds of GD and momentum agree with 2/λmax and
@@ -114,15 +115,15 @@ func TestLandscapes(t *testing.T) {
 	}
 }
 
-// TestBatchSizeMeasured checks the choice of the fastest run and of the best loss after one epoch.
-func TestBatchSizeMeasured(t *testing.T) {
+// TestBatchSizeFindings checks the choice of the fastest run and of the best loss after one epoch.
+func TestBatchSizeFindings(t *testing.T) {
 	rows := []BatchSizeRow{
 		{Label: "SGD (1)", BatchSize: 1, SecondsToTarget: 4, TargetHit: 0.5, LossAtEpoch1: 0.3},
 		{Label: "mini-batch 10", BatchSize: 10, SecondsToTarget: 0.7, TargetHit: 0.5, LossAtEpoch1: 0.4},
 		{Label: "mini-batch 100", BatchSize: 100, SecondsToTarget: math.NaN(), TargetHit: 0.5, LossAtEpoch1: 0.5},
 		{Label: "batch GD", BatchSize: 3000, SecondsToTarget: 2, TargetHit: 0.5, LossAtEpoch1: 2},
 	}
-	m, err := BatchSizeMeasured(rows)
+	m, err := BatchSizeFindings(rows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,36 +136,10 @@ func TestBatchSizeMeasured(t *testing.T) {
 	for i := range rows {
 		rows[i].SecondsToTarget = math.NaN()
 	}
-	if _, err := BatchSizeMeasured(rows); err == nil {
+	if _, err := BatchSizeFindings(rows); err == nil {
 		t.Error("no run reached the target, yet no error")
 	}
 }
 
-// TestMeasured round-trips a notebook's measurements, replacing rows by item.
-func TestMeasured(t *testing.T) {
-	const section = "test-measured"
-	if err := ResetMeasured(section); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ResetMeasured(section) })
-	if rows, err := LoadMeasured(section); err != nil || len(rows) != 0 {
-		t.Fatalf("after reset: %v, %v", rows, err)
-	}
-	if err := RecordMeasured(section, Measured{"a", "1", "2"}, Measured{"b", "3", "4"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := RecordMeasured(section, Measured{"a", "1", "5"}); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := LoadMeasured(section)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 2 || rows[0] != (Measured{"a", "1", "5"}) || rows[1].Item != "b" {
-		t.Errorf("rows %+v", rows)
-	}
-	var b strings.Builder
-	if err := WriteMeasured(&b, rows); err != nil || !strings.Contains(b.String(), "paper / notes") {
-		t.Errorf("table %q, %v", b.String(), err)
-	}
-}
+// TestQuickProfile runs notebook 01's reproductions in the quick profile, as CI does.
+func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

@@ -1,12 +1,4 @@
-package experiments
-
-// Notebook 04 — convolution as a matrix C, the transposed convolution ("deconvolution") as Cᵀ, the stride-2
-// case and the checkerboard artefact.
-//
-// References: Dumoulin & Visin 2016, "A guide to convolution arithmetic for deep learning", §4 (convolution as
-// a matrix operation, transposed convolution arithmetic, relationships 8–13); Odena, Dumoulin & Olah 2016,
-// "Deconvolution and Checkerboard Artifacts", Distill (uneven overlap when the kernel size is not a multiple of
-// the stride). The library code lives in gomlx_models/deconv; this file turns it into the notebook's results.
+package deconvolution
 
 import (
 	"errors"
@@ -16,6 +8,12 @@ import (
 	"slices"
 	"strings"
 
+	gtrain "github.com/gomlx/gomlx/ml/train"
+
+	"github.com/convnotes/convnotes/gomlx_models/deconv"
+	"github.com/convnotes/convnotes/gomlx_models/layers"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/plots"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -23,12 +21,8 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/initializer"
-	gtrain "github.com/gomlx/gomlx/ml/train"
 	"github.com/gomlx/gomlx/ml/train/loss"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
-
-	"github.com/convnotes/convnotes/gomlx_models/deconv"
-	"github.com/convnotes/convnotes/plots"
 )
 
 // IdentityTolerance is the bar for the transposed-convolution identities.
@@ -81,11 +75,11 @@ func TransposedConvExample(backend compute.Backend, x, kernel [][]float64, strid
 	if backend == nil {
 		return nil, errors.New("TransposedConvExample: nil backend")
 	}
-	h, w, err := imageSize(x)
+	h, w, err := reproduce.ImageSize(x)
 	if err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: input: %w", err)
 	}
-	kh, kw, err := imageSize(kernel)
+	kh, kw, err := reproduce.ImageSize(kernel)
 	if err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: kernel: %w", err)
 	}
@@ -101,7 +95,7 @@ func TransposedConvExample(backend compute.Backend, x, kernel [][]float64, strid
 		return nil, fmt.Errorf("TransposedConvExample: %w", err)
 	}
 	e.CT = deconv.Transpose(e.C)
-	oh, ow := PaddedSize(h, kh, stride, pad, pad), PaddedSize(w, kw, stride, pad, pad)
+	oh, ow := layers.PaddedSize(h, kh, stride, pad, pad), layers.PaddedSize(w, kw, stride, pad, pad)
 	yv, err := deconv.MatVec(e.C, deconv.Flatten(x))
 	if err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: %w", err)
@@ -112,7 +106,7 @@ func TransposedConvExample(backend compute.Backend, x, kernel [][]float64, strid
 	if e.YEngine, err = deconv.EngineConv2D(backend, x, kernel, stride, pad); err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: %w", err)
 	}
-	e.ConvDiff = maxAbsDiff(e.YMatrix, e.YEngine)
+	e.ConvDiff = reproduce.MaxAbsDiff(e.YMatrix, e.YEngine)
 
 	xv, err := deconv.MatVec(e.CT, deconv.Flatten(e.YEngine))
 	if err != nil {
@@ -124,17 +118,17 @@ func TransposedConvExample(backend compute.Backend, x, kernel [][]float64, strid
 	if e.XEngine, err = deconv.EngineConvTranspose2D(backend, e.YEngine, kernel, stride, pad); err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: %w", err)
 	}
-	e.TransposeDiff = maxAbsDiff(e.XMatrix, e.XEngine)
+	e.TransposeDiff = reproduce.MaxAbsDiff(e.XMatrix, e.XEngine)
 	e.Dilated = Dilate(e.YEngine, stride)
 	if e.XFullPad, err = fullPadConv(backend, e.Dilated, deconv.Rot180(kernel), kh-1-pad, kw-1-pad); err != nil {
 		return nil, fmt.Errorf("TransposedConvExample: %w", err)
 	}
-	e.FullPadDiff = maxAbsDiff(e.XMatrix, e.XFullPad)
+	e.FullPadDiff = reproduce.MaxAbsDiff(e.XMatrix, e.XFullPad)
 	if kh%2 == 1 && kw%2 == 1 {
 		if e.XAutodiff, err = deconv.AutodiffConvTranspose2D(backend, e.YEngine, kernel, stride, pad); err != nil {
 			return nil, fmt.Errorf("TransposedConvExample: %w", err)
 		}
-		e.AutodiffDiff = maxAbsDiff(e.XMatrix, e.XAutodiff)
+		e.AutodiffDiff = reproduce.MaxAbsDiff(e.XMatrix, e.XAutodiff)
 	}
 	return e, nil
 }
@@ -183,12 +177,12 @@ func (e *DeconvExample) String() string { return e.Forward() + e.Transposed() }
 // Forward prints x, the kernel, y = C·vec(x) and the engine's convolution.
 func (e *DeconvExample) Forward() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "x (%d×%d) =\n%s", len(e.X), len(e.X[0]), formatMatrix(e.X))
+	fmt.Fprintf(&b, "x (%d×%d) =\n%s", len(e.X), len(e.X[0]), reproduce.FormatMatrix(e.X))
 	fmt.Fprintf(&b, "kernel k (%d×%d), stride %d, padding %d =\n%s", len(e.Kernel), len(e.Kernel[0]), e.Stride, e.Pad,
-		formatMatrix(e.Kernel))
+		reproduce.FormatMatrix(e.Kernel))
 	fmt.Fprintf(&b, "C is %d×%d; y = C·vec(x), reshaped %d×%d =\n%s", len(e.C), len(e.C[0]), len(e.YMatrix),
-		len(e.YMatrix[0]), formatMatrix(e.YMatrix))
-	fmt.Fprintf(&b, "graph.Convolve(x, k) =\n%s", formatMatrix(e.YEngine))
+		len(e.YMatrix[0]), reproduce.FormatMatrix(e.YMatrix))
+	fmt.Fprintf(&b, "graph.Convolve(x, k) =\n%s", reproduce.FormatMatrix(e.YEngine))
 	fmt.Fprintf(&b, "max |C·vec(x) − graph.Convolve| = %.3g\n", e.ConvDiff)
 	return b.String()
 }
@@ -197,15 +191,15 @@ func (e *DeconvExample) Forward() string {
 func (e *DeconvExample) Transposed() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "x' = Cᵀ·vec(y) (%d×%d · %d×1), reshaped %d×%d =\n%s", len(e.CT), len(e.CT[0]), len(e.CT[0]),
-		len(e.XMatrix), len(e.XMatrix[0]), formatMatrix(e.XMatrix))
-	fmt.Fprintf(&b, "deconv.TransposedConv(y, k, stride %d, padding %d) =\n%s", e.Stride, e.Pad, formatMatrix(e.XEngine))
+		len(e.XMatrix), len(e.XMatrix[0]), reproduce.FormatMatrix(e.XMatrix))
+	fmt.Fprintf(&b, "deconv.TransposedConv(y, k, stride %d, padding %d) =\n%s", e.Stride, e.Pad, reproduce.FormatMatrix(e.XEngine))
 	input := "y"
 	if e.Stride > 1 {
-		fmt.Fprintf(&b, "y dilated by %d (zeros inserted) =\n%s", e.Stride, formatMatrix(e.Dilated))
+		fmt.Fprintf(&b, "y dilated by %d (zeros inserted) =\n%s", e.Stride, reproduce.FormatMatrix(e.Dilated))
 		input = "y dilated"
 	}
 	fmt.Fprintf(&b, "graph.Convolve(%s, rot180(k), padding %d) =\n%s", input, len(e.Kernel)-1-e.Pad,
-		formatMatrix(e.XFullPad))
+		reproduce.FormatMatrix(e.XFullPad))
 	fmt.Fprintf(&b, "max |Cᵀy − TransposedConv| = %.3g, |Cᵀy − full-padding conv| = %.3g", e.TransposeDiff, e.FullPadDiff)
 	if !math.IsNaN(e.AutodiffDiff) {
 		fmt.Fprintf(&b, ", |Cᵀy − GoMLX autodiff| = %.3g", e.AutodiffDiff)
@@ -409,7 +403,7 @@ func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, er
 	if fit.Learned, err = deconv.Unflatten(learned, 3, 3); err != nil {
 		return nil, fmt.Errorf("FitTransposedKernel: %w", err)
 	}
-	fit.MaxError = maxAbsDiff(fit.Learned, fit.Target)
+	fit.MaxError = reproduce.MaxAbsDiff(fit.Learned, fit.Target)
 	return fit, nil
 }
 
@@ -417,142 +411,4 @@ func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, er
 func (f *KernelFit) Figure() (*plots.Figure, error) {
 	return plots.Curves(fmt.Sprintf("learning the kernel through ConvTranspose2D: max |k − k*| = %.2g", f.MaxError),
 		"Adam step", "mean squared error", []plots.Series{{Name: "training loss", Y: f.Loss}}, plots.LogY())
-}
-
-// DeconvolutionComparisons measures everything notebook 04's closing table reports: the notes' example, the
-// stride-2 case, the identity sweep, the checkerboards and the kernel fit (steps Adam steps).
-func DeconvolutionComparisons(backend compute.Backend, steps int) ([]Comparison, error) {
-	notes, err := TransposedConvExample(backend, deconv.NotesInput, deconv.NotesKernel, 1, 0)
-	if err != nil {
-		return nil, err
-	}
-	s2, err := TransposedConvExample(backend, StrideTwoInput, deconv.NotesKernel, 2, 0)
-	if err != nil {
-		return nil, err
-	}
-	sweep, err := IdentitySweep(backend, 1)
-	if err != nil {
-		return nil, err
-	}
-	worst := 0.0
-	for _, c := range sweep {
-		worst = math.Max(worst, c.MaxDiff)
-	}
-	boards, err := Checkerboards(backend, 6, 2, 3, 4)
-	if err != nil {
-		return nil, err
-	}
-	fit, err := FitTransposedKernel(backend, steps)
-	if err != nil {
-		return nil, err
-	}
-	return []Comparison{
-		{"notes' example: y = C·vec(x), C 4×16", "y = [[122 148] [126 134]]",
-			fmt.Sprintf("y = %v, |C·x − engine| = %.2g", notes.YEngine, notes.ConvDiff)},
-		{"x' = Cᵀ·y (16×4 · 4×1) = TransposedConv = conv(pad 2, rot180 k)", "equal",
-			fmt.Sprintf("max |difference| %.2g (GoMLX autodiff: %.2g)", math.Max(notes.TransposeDiff, notes.FullPadDiff),
-				notes.AutodiffDiff)},
-		{"stride 2 (5×5 → 2×2 → 5×5), C 4×25", "equal after dilating y",
-			fmt.Sprintf("max |difference| %.2g", s2.MaxDiff())},
-		{fmt.Sprintf("%d random cases, k 2–5, s 1–4, p 0–2", len(sweep)), "equal (tolerance 1e-5)",
-			fmt.Sprintf("max |difference| %.2g", worst)},
-		{"k=3, s=2 on a constant image", "uneven overlap: checkerboard",
-			fmt.Sprintf("interior values %v, max/min %g", boards[0].Interior, boards[0].Ratio)},
-		{"k=4, s=2 on a constant image", "even overlap",
-			fmt.Sprintf("interior values %v, max/min %g", boards[1].Interior, boards[1].Ratio)},
-		{"ConvTranspose2D trains (Go backend)", "gradients flow through Cᵀ",
-			fmt.Sprintf("notes' kernel recovered to %.2g in %d Adam steps", fit.MaxError, len(fit.Loss))},
-	}, nil
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Registered reproductions of section 04.
-
-func init() {
-	mustRegister(Experiment{
-		Name: "deconv-identities", Section: "04",
-		Paper: "Dumoulin & Visin 2016, A guide to convolution arithmetic, §4 (transposed convolution as Cᵀ)",
-		Claim: "convolution is y = C·vec(x); the transposed convolution is Cᵀ·vec(y), the same as a stride-1 " +
-			"convolution of the zero-dilated y, padded by k−1−p, with the kernel rotated by 180°",
-		PaperValue: "equal (exact identities); issue's tolerance 1e-5",
-		Measure: "the notes' 4×4 input and 3×3 kernel (s=1, p=0), a 5×5 stride-2 case and 8 random cases " +
-			"(kernels 2–5, strides 1–4, paddings 0–2): C·x vs graph.Convolve, Cᵀ·y vs deconv.TransposedConv, the " +
-			"full-padding form and GoMLX autodiff (odd kernels)",
-		Run: func(env *Env) (*Result, error) {
-			notes, err := TransposedConvExample(env.Backend, deconv.NotesInput, deconv.NotesKernel, 1, 0)
-			if err != nil {
-				return nil, err
-			}
-			s2, err := TransposedConvExample(env.Backend, StrideTwoInput, deconv.NotesKernel, 2, 0)
-			if err != nil {
-				return nil, err
-			}
-			sweep, err := IdentitySweep(env.Backend, 1)
-			if err != nil {
-				return nil, err
-			}
-			worst := math.Max(notes.MaxDiff(), s2.MaxDiff())
-			for _, c := range sweep {
-				worst = math.Max(worst, c.MaxDiff)
-			}
-			var figs []string
-			for _, ex := range []struct {
-				e    *DeconvExample
-				name string
-			}{{notes, "deconv_notes"}, {s2, "deconv_stride2"}} {
-				c, ct, err := ex.e.Heatmaps()
-				if err != nil {
-					return nil, err
-				}
-				p1, p2 := env.Path(ex.name+"_C.png"), env.Path(ex.name+"_CT.png")
-				if err := c.Save(p1); err != nil {
-					return nil, err
-				}
-				if err := ct.Save(p2); err != nil {
-					return nil, err
-				}
-				figs = append(figs, p1, p2)
-			}
-			v := Reproduced
-			if !(worst <= IdentityTolerance) {
-				v = NotYet
-			}
-			return &Result{Ours: fmt.Sprintf("max |difference| %.2g over %d cases", worst, len(sweep)+2), Value: worst,
-				Verdict: v, Notes: fmt.Sprintf("notes' example: y = %v, x' = Cᵀy = %v.", notes.YEngine, notes.XEngine),
-				Figures: figs}, nil
-		},
-	})
-	mustRegister(Experiment{
-		Name: "deconv-checkerboard", Section: "04",
-		Paper:      "Odena, Dumoulin & Olah 2016, Deconvolution and Checkerboard Artifacts (Distill)",
-		Claim:      "a stride-2 transposed convolution overlaps unevenly when the kernel size is not divisible by the stride",
-		PaperValue: "k=3, s=2: checkerboard; k=4, s=2: even",
-		Measure: "6×6 image of ones up-sampled by the project's TransposedConv with all-ones kernels k=3 and k=4, " +
-			"stride 2; interior values and their max/min ratio",
-		Run: func(env *Env) (*Result, error) {
-			cases, err := Checkerboards(env.Backend, 6, 2, 3, 4)
-			if err != nil {
-				return nil, err
-			}
-			var figs []string
-			for _, c := range cases {
-				fig, err := c.Figure()
-				if err != nil {
-					return nil, err
-				}
-				p := env.Path(fmt.Sprintf("checkerboard_k%d_s%d.png", c.Kernel, c.Stride))
-				if err := fig.Save(p); err != nil {
-					return nil, err
-				}
-				figs = append(figs, p)
-			}
-			v := Reproduced
-			if cases[0].Ratio <= 1 || cases[1].Ratio != 1 {
-				v = NotYet
-			}
-			return &Result{Ours: fmt.Sprintf("k=3: interior values %v (max/min %g); k=4: %v (max/min %g)",
-				cases[0].Interior, cases[0].Ratio, cases[1].Interior, cases[1].Ratio), Value: cases[0].Ratio, Verdict: v,
-				Figures: figs}, nil
-		},
-	})
 }

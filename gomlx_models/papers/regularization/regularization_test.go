@@ -1,14 +1,12 @@
-package experiments
+package regularization
 
 import (
 	"math"
 	"testing"
 
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
-	"github.com/gomlx/gomlx/ml/model"
-
 	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
@@ -42,7 +40,7 @@ func TestBNModesDemo(t *testing.T) {
 			t.Errorf("row %d: inference-mode output changed = %v, want %v", i, changedInfer, i == 3)
 		}
 	}
-	if m := BNModesMeasured(probe, probe2, res, res2); len(m) != 2 {
+	if m := BNModesFindings(probe, probe2, res, res2); len(m) != 2 {
 		t.Errorf("%d measured rows", len(m))
 	}
 }
@@ -83,45 +81,6 @@ func TestDropoutExpectation(t *testing.T) {
 	}
 }
 
-// TestDropoutMLP: with the same weights, keep = 0.8 and keep = 1 give the same logits at inference and
-// different ones while training.
-func TestDropoutMLP(t *testing.T) {
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([][]float32, 4)
-	for i := range x {
-		x[i] = make([]float32, 12)
-		for j := range x[i] {
-			x[i][j] = float32(i+j) / 10
-		}
-	}
-	store := model.NewStore()
-	logits := func(keep float64, training bool) []float32 {
-		out, err := model.CallOnce(b, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
-			scope.Store().SetTraining(x.Graph(), training)
-			return DropoutMLP([]int{32, 16}, keep, keep, 3)(scope, x)
-		}, x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := out.Shape().Dimensions; len(d) != 2 || d[0] != 4 || d[1] != 3 {
-			t.Fatalf("logits shape %v, want [4 3]", d)
-		}
-		return tensors.MustCopyFlatData[float32](out)
-	}
-	plain, dropInfer, dropTrain := logits(1, false), logits(0.8, false), logits(0.8, true)
-	same, differ := true, false
-	for i := range plain {
-		same = same && plain[i] == dropInfer[i]
-		differ = differ || plain[i] != dropTrain[i]
-	}
-	if !same || !differ {
-		t.Errorf("inference identical: %v (want true); training differs: %v (want true)", same, differ)
-	}
-}
-
 // TestCompareBN counts the evaluations where BN is ahead and the drift of the probed median.
 func TestCompareBN(t *testing.T) {
 	mk := func(accs []float64, medians []float64) *BNRun {
@@ -149,7 +108,7 @@ func TestCompareBN(t *testing.T) {
 	if got := c.Shift(true); got != "median 0.00 → 0.50, 15–85% spread 2.00 → 2.00" {
 		t.Errorf("shift with BN %q", got)
 	}
-	if m := BNMeasured(c); len(m) != 4 {
+	if m := BNFindings(c); len(m) != 4 {
 		t.Errorf("%d measured rows", len(m))
 	}
 	if _, err := CompareBN([]*BNRun{noBN}); err == nil {
@@ -187,11 +146,14 @@ func TestDropoutSummary(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		dropAccGap, dropLossGap float64
-		want                    Verdict
-	}{{0.1, 0.1, Reproduced}, {0.1, 0.9, Close}, {0.2, 0.1, Close}, {0.2, 0.9, NotYet}} {
+		want                    reproduce.Verdict
+	}{{0.1, 0.1, reproduce.Reproduced}, {0.1, 0.9, reproduce.Close}, {0.2, 0.1, reproduce.Close}, {0.2, 0.9, reproduce.NotYet}} {
 		rs := []DropoutRow{{Gap: 0.15, LossGap: 0.5}, {Gap: tc.dropAccGap, LossGap: tc.dropLossGap}}
 		if got := dropoutVerdict(rs); got != tc.want {
 			t.Errorf("gaps %v/%v vs 0.15/0.5: verdict %s, want %s", tc.dropAccGap, tc.dropLossGap, got, tc.want)
 		}
 	}
 }
+
+// TestQuickProfile runs notebook 02's reproductions in the quick profile, as CI does.
+func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

@@ -1,9 +1,8 @@
-package experiments
+package convolution
 
 import (
 	"bytes"
 	"io"
-	"math"
 	"strings"
 	"testing"
 
@@ -11,6 +10,10 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
+	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 func testBackend(t *testing.T) compute.Backend {
@@ -36,18 +39,18 @@ func TestSizeFormulas(t *testing.T) {
 		{3, 5, 1, 0, 3, 3}, // the kernel does not fit without padding
 		{1, 1, 4, 1, 1, 1},
 	} {
-		pb, pa := SamePads(tc.f)
-		if got := ValidSize(tc.n, tc.f, tc.s); got != tc.valid {
-			t.Errorf("ValidSize(%d,%d,%d) = %d, want %d", tc.n, tc.f, tc.s, got, tc.valid)
+		pb, pa := layers.SamePads(tc.f)
+		if got := layers.ValidSize(tc.n, tc.f, tc.s); got != tc.valid {
+			t.Errorf("layers.ValidSize(%d,%d,%d) = %d, want %d", tc.n, tc.f, tc.s, got, tc.valid)
 		}
-		if got := SameSize(tc.n, tc.s); got != tc.same {
-			t.Errorf("SameSize(%d,%d) = %d, want %d", tc.n, tc.s, got, tc.same)
+		if got := layers.SameSize(tc.n, tc.s); got != tc.same {
+			t.Errorf("layers.SameSize(%d,%d) = %d, want %d", tc.n, tc.s, got, tc.same)
 		}
-		if got := PaddedSize(tc.n, tc.f, tc.s, pb, pa); got != tc.padded {
-			t.Errorf("PaddedSize(%d,%d,%d,%d,%d) = %d, want %d", tc.n, tc.f, tc.s, pb, pa, got, tc.padded)
+		if got := layers.PaddedSize(tc.n, tc.f, tc.s, pb, pa); got != tc.padded {
+			t.Errorf("layers.PaddedSize(%d,%d,%d,%d,%d) = %d, want %d", tc.n, tc.f, tc.s, pb, pa, got, tc.padded)
 		}
-		if got := PaddedSize(tc.n, tc.f, tc.s, 0, 0); got != tc.valid {
-			t.Errorf("PaddedSize(%d,%d,%d,0,0) = %d, want the VALID size %d", tc.n, tc.f, tc.s, got, tc.valid)
+		if got := layers.PaddedSize(tc.n, tc.f, tc.s, 0, 0); got != tc.valid {
+			t.Errorf("layers.PaddedSize(%d,%d,%d,0,0) = %d, want the VALID size %d", tc.n, tc.f, tc.s, got, tc.valid)
 		}
 	}
 }
@@ -113,8 +116,8 @@ func TestConnectivity(t *testing.T) {
 	want := map[string][2]int64{ // conv, dense parameters by hand
 		"notes: 32×32×3 → 28×28×6": {5*5*3*6 + 6, 3072*4704 + 4704},
 		"LeNet-5 C1":               {156, 1024*4704 + 4704},
-		"DevNet conv1":             {5*5*8 + 8, 784*4608 + 4608},
-		"DevNet conv2":             {9*8*16 + 16, 1152*1600 + 1600},
+		"DevNet conv1":      {5*5*8 + 8, 784*4608 + 4608},
+		"DevNet conv2":      {9*8*16 + 16, 1152*1600 + 1600},
 		"AlexNet conv1":            {34_944, 154_587*290_400 + 290_400},
 	}
 	for _, c := range cases {
@@ -152,9 +155,9 @@ func TestReceptiveFields(t *testing.T) {
 		n     int
 		sizes []int
 	}{
-		{"DevNet", DevNet.ReceptiveFieldStack(), 28, []int{5, 6, 10, 12}},
-		{"two 3×3", []RFLayer{{"a", 3, 1, false}, {"b", 3, 1, false}}, 9, []int{3, 5}},
-		{"strided", []RFLayer{{"a", 3, 2, false}, {"b", 3, 2, false}, {"c", 3, 1, false}}, 17, []int{3, 7, 15}},
+		{"DevNet", models.DevNet.Windows(), 28, []int{5, 6, 10, 12}},
+		{"two 3×3", []RFLayer{{Name: "a", Kernel: 3, Stride: 1}, {Name: "b", Kernel: 3, Stride: 1}}, 9, []int{3, 5}},
+		{"strided", []RFLayer{{Name: "a", Kernel: 3, Stride: 2}, {Name: "b", Kernel: 3, Stride: 2}, {Name: "c", Kernel: 3, Stride: 1}}, 17, []int{3, 7, 15}},
 	} {
 		fields, err := ReceptiveFields(b, tc.stack, tc.n)
 		if err != nil {
@@ -168,7 +171,7 @@ func TestReceptiveFields(t *testing.T) {
 		}
 	}
 	// Two 3×3 convs: the centre pixel is reached by 9 paths, a corner of the 5×5 field by 1.
-	fields, err := ReceptiveFields(b, []RFLayer{{"a", 3, 1, false}, {"b", 3, 1, false}}, 9)
+	fields, err := ReceptiveFields(b, []RFLayer{{Name: "a", Kernel: 3, Stride: 1}, {Name: "b", Kernel: 3, Stride: 1}}, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,10 +204,10 @@ func TestPooling(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if d := maxAbsDiff(ex.Max, tc.max); d > 0 {
+		if d := reproduce.MaxAbsDiff(ex.Max, tc.max); d > 0 {
 			t.Errorf("%s: max pool %v, want %v", tc.name, ex.Max, tc.max)
 		}
-		if tc.avg != nil && maxAbsDiff(ex.Avg, tc.avg) > 1e-6 {
+		if tc.avg != nil && reproduce.MaxAbsDiff(ex.Avg, tc.avg) > 1e-6 {
 			t.Errorf("%s: avg pool %v, want %v", tc.name, ex.Avg, tc.avg)
 		}
 		if ex.MaxAbsDiff > 1e-5 || !ex.PerChannelIdentical {
@@ -223,7 +226,7 @@ func TestPooling(t *testing.T) {
 }
 
 func TestDevNetSummary(t *testing.T) {
-	tab, err := DevNet.Summary(testBackend(t), 28, 28, 1)
+	tab, err := Summary(testBackend(t), models.DevNet, 28, 28, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,54 +238,30 @@ func TestDevNetSummary(t *testing.T) {
 	if want := int64(24*24*8*25 + 10*10*16*72 + 400*64 + 640); tab.TotalMACs != want {
 		t.Errorf("DevNet MACs %d, want %d", tab.TotalMACs, want)
 	}
-	if _, err := (ConvNet{Stages: []ConvStage{{Filters: 4, Kernel: 9, Padding: layers.Valid}}, Classes: 2}).Summary(
-		testBackend(t), 5, 5, 1); err == nil {
+	if _, err := Summary(testBackend(t),
+		models.ConvNet{Stages: []models.ConvStage{{Filters: 4, Kernel: 9, Padding: layers.Valid}}, Classes: 2}, 5, 5, 1); err == nil {
 		t.Error("a 9×9 kernel on a 5×5 image was accepted")
 	}
 }
 
-func TestFashionOrMNISTFallback(t *testing.T) {
-	im, err := FashionOrMNIST(0)
-	if err != nil {
-		t.Skipf("no dataset installed: %v", err)
-	}
-	if im.H != 28 || im.W != 28 || im.N == 0 || math.IsNaN(float64(im.Pixels[0])) {
-		t.Errorf("bad images: %d×%d, %d", im.H, im.W, im.N)
-	}
-}
-
-// TestConvolutionComparisons builds notebook 03's closing table from a DevNet trained for a few steps.
-func TestConvolutionComparisons(t *testing.T) {
-	env := &Env{Backend: testBackend(t), OutDir: t.TempDir(), Quick: true, Progress: io.Discard, Log: io.Discard}
-	c := DevNetClassification(env)
+// TestDevNetTrainsAndRestores trains models.DevNet for a few steps, restores it from its checkpoint and draws its figures.
+func TestDevNetTrainsAndRestores(t *testing.T) {
+	env := &reproduce.Env{Backend: testBackend(t), OutDir: t.TempDir(), Profile: train.ProfileQuick, Quick: true, Progress: io.Discard, Log: io.Discard}
+	c := DevNetClassification.For(env.Profile)
 	c.TrainN, c.TestN, c.Steps, c.EvalEvery = 640, 200, 5, 0
 	ckpt := env.Path("devnet.ckpt")
-	fit, err := c.fitCached(env, ckpt, true)
+	fit, err := c.FitCached(env.Backend, env.Progress, ckpt, true)
 	if err != nil {
 		t.Skipf("no dataset: %v", err)
 	}
 	// A second call restores the checkpoint instead of training.
-	again, err := c.fitCached(env, ckpt, false)
+	again, err := c.FitCached(env.Backend, env.Progress, ckpt, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if again.Run.Step() != 5 || len(again.Run.History.Steps) != len(fit.Run.History.Steps) {
 		t.Errorf("restored run: step %d, %d records; want 5 and %d", again.Run.Step(), len(again.Run.History.Steps),
 			len(fit.Run.History.Steps))
-	}
-	rows, err := ConvolutionComparisons(env, again)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf strings.Builder
-	if err := WriteComparisons(&buf, rows); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"1792/1792 cases agree", "456 vs 14,455,392", "conv1 5, pool1 6, conv2 10, pool2 12",
-		"[[9 2] [6 3]]", "after 5 steps"} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("closing table lacks %q:\n%s", want, buf.String())
-		}
 	}
 	lossFig, accFig, err := LearningCurves(again.Run, "test")
 	if err != nil || lossFig == nil || accFig == nil {
@@ -291,11 +270,14 @@ func TestConvolutionComparisons(t *testing.T) {
 	if _, err := FilterGrid(again.Run, "/stage1/conv/weights", "filters"); err != nil {
 		t.Error(err)
 	}
-	figs, err := FeatureMaps(again.Run, DevNet, again.Test, 0, []string{"stage2/conv", "stage1/conv"}, 4)
+	figs, err := FeatureMaps(again.Run, models.DevNet, again.Test, 0, []string{"stage2/conv", "stage1/conv"}, 4)
 	if err != nil || len(figs) != 2 {
 		t.Errorf("FeatureMaps: %d figures, %v", len(figs), err)
 	}
-	if _, err := FeatureMaps(again.Run, DevNet, again.Test, 0, []string{"nope"}, 4); err == nil {
+	if _, err := FeatureMaps(again.Run, models.DevNet, again.Test, 0, []string{"nope"}, 4); err == nil {
 		t.Error("FeatureMaps accepted an unknown layer")
 	}
 }
+
+// TestQuickProfile runs notebook 03's reproductions in the quick profile, as CI does.
+func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

@@ -1,4 +1,4 @@
-package experiments
+package deconvolution
 
 import (
 	"math"
@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/deconv"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/gomlx/compute"
 )
 
 // TestNotesDeconvExample is the notes' worked example: 4×4 input, 3×3 kernel, s=1, p=0 → C is 4×16, y is 2×2
@@ -19,7 +23,7 @@ func TestNotesDeconvExample(t *testing.T) {
 	if len(e.C) != 4 || len(e.C[0]) != 16 || len(e.CT) != 16 || len(e.CT[0]) != 4 {
 		t.Fatalf("C is %d×%d, Cᵀ %d×%d; want 4×16 and 16×4", len(e.C), len(e.C[0]), len(e.CT), len(e.CT[0]))
 	}
-	if want := [][]float64{{122, 148}, {126, 134}}; maxAbsDiff(e.YEngine, want) > 1e-9 {
+	if want := [][]float64{{122, 148}, {126, 134}}; reproduce.MaxAbsDiff(e.YEngine, want) > 1e-9 {
 		t.Errorf("y = %v, want %v", e.YEngine, want)
 	}
 	// Row 0 of C: the kernel rows at positions 0–2, 4–6, 8–10; zeros elsewhere (sparse, shared).
@@ -101,7 +105,7 @@ func TestDilate(t *testing.T) {
 		{[][]float64{{5}}, 3, [][]float64{{5}}},
 		{[][]float64{{1, 2}}, 3, [][]float64{{1, 0, 0, 2}}},
 	} {
-		if got := Dilate(tc.in, tc.s); maxAbsDiff(got, tc.want) != 0 {
+		if got := Dilate(tc.in, tc.s); reproduce.MaxAbsDiff(got, tc.want) != 0 {
 			t.Errorf("Dilate(%v, %d) = %v, want %v", tc.in, tc.s, got, tc.want)
 		}
 	}
@@ -151,18 +155,14 @@ func TestFitTransposedKernel(t *testing.T) {
 	}
 }
 
-func TestDeconvolutionComparisons(t *testing.T) {
-	rows, err := DeconvolutionComparisons(testBackend(t), 200)
+func testBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := backend.New("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf strings.Builder
-	if err := WriteComparisons(&buf, rows); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"[[122 148] [126 134]]", "max/min 4", "max/min 1", "max |difference| 0"} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("closing table lacks %q:\n%s", want, buf.String())
-		}
-	}
+	return b
 }
+
+// TestQuickProfile runs notebook 04's reproductions in the quick profile, as CI does.
+func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

@@ -1,8 +1,8 @@
-// Package experiments is the registry of convnotes' reproductions. Each [Experiment] names its paper, the claim,
-// the paper's number and how we measure ours; running it trains or computes what is needed, writes its figures
-// and returns our number with a verdict. `convnotes reproduce` runs them and prints the table
-// paper | ours | verdict | time; notebooks call the same experiments (or the functions they are built from).
-package experiments
+// Package reproduce is the frame of convnotes' reproductions: an [Experiment] names its paper, the claim, the
+// paper's number and how we measure ours; running it trains or computes what is needed, writes its figures and
+// returns our number with a verdict. Each section package (one per paper) lists its experiments in a [Section];
+// `convnotes reproduce` runs them and prints the table paper | ours | verdict | time.
+package reproduce
 
 import (
 	"errors"
@@ -11,9 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -45,7 +43,7 @@ type Experiment struct {
 	Measure string
 	// Run performs the experiment.
 	Run func(env *Env) (*Result, error)
-	// Long marks an experiment whose full profile does not fit the main job's 15-minute budget (the paper's
+	// Long marks an experiment whose full profile does not fit the main job's 30-minute budget (the paper's
 	// 50,000 steps, say): `convnotes reproduce` with no names lists it as skipped, with the command that runs it;
 	// naming it, or --all, runs it. In the quick profile it always runs.
 	Long bool
@@ -56,13 +54,14 @@ type Experiment struct {
 // Env is what an experiment run gets: backend, output folder, profile and writers.
 type Env struct {
 	Backend  compute.Backend
-	OutDir   string    // figures and artefacts go here (created by Run).
-	Quick    bool      // the quick profile is on.
-	Progress io.Writer // training progress (default os.Stderr).
-	Log      io.Writer // human-readable notes (default os.Stdout).
+	OutDir   string        // figures and artefacts go here (created by Run).
+	Profile  train.Profile // quick, full or paper.
+	Quick    bool          // the quick profile is on (Profile == train.ProfileQuick).
+	Progress io.Writer     // training progress (default os.Stderr).
+	Log      io.Writer     // human-readable notes (default os.Stdout).
 }
 
-// Figure saves a figure file name under the output folder and returns its path.
+// Path returns the path of a file name under the output folder.
 func (e *Env) Path(name string) string { return filepath.Join(e.OutDir, name) }
 
 // Result is what an experiment measured.
@@ -84,55 +83,55 @@ type Row struct {
 	Skipped bool
 }
 
-var (
-	mu       sync.Mutex
-	registry = map[string]Experiment{}
-)
+// Section is one notebook's reproductions: its number ("05"), its title and its experiments, in the order the
+// notebook presents them. Section packages export one (optimization.Section, alexnet.Section, …) and
+// cmd/convnotes lists them explicitly.
+type Section struct {
+	ID          string
+	Title       string
+	Experiments []Experiment
+}
 
-// Register adds an experiment; it returns an error for a duplicate or incomplete entry.
-func Register(e Experiment) error {
-	mu.Lock()
-	defer mu.Unlock()
-	if e.Name == "" || e.Run == nil || e.Paper == "" || e.PaperValue == "" || e.Measure == "" {
-		return fmt.Errorf("experiments: %q is missing a name, run function, paper, paper value or measure", e.Name)
+// Validate reports a section whose experiments are incomplete, belong to another section, or repeat a name.
+func Validate(sections ...Section) error {
+	seen := map[string]string{}
+	for _, s := range sections {
+		if s.ID == "" || s.Title == "" {
+			return fmt.Errorf("reproduce: section %q has no id or title", s.ID)
+		}
+		for _, e := range s.Experiments {
+			if e.Name == "" || e.Run == nil || e.Paper == "" || e.PaperValue == "" || e.Measure == "" || e.Claim == "" {
+				return fmt.Errorf("reproduce: %q (section %s) is missing a name, run function, paper, claim, paper value or measure",
+					e.Name, s.ID)
+			}
+			if e.Section != s.ID {
+				return fmt.Errorf("reproduce: %q says section %q but is listed in section %s", e.Name, e.Section, s.ID)
+			}
+			if prev, dup := seen[e.Name]; dup {
+				return fmt.Errorf("reproduce: %q is listed in sections %s and %s", e.Name, prev, s.ID)
+			}
+			seen[e.Name] = s.ID
+		}
 	}
-	if _, dup := registry[e.Name]; dup {
-		return fmt.Errorf("experiments: %q registered twice", e.Name)
-	}
-	registry[e.Name] = e
 	return nil
 }
 
-func mustRegister(e Experiment) {
-	if err := Register(e); err != nil {
-		panic(err) // programming error in this package's own table, caught by its tests.
+// All returns the experiments of the sections, in section order then the order each section lists them.
+func All(sections ...Section) []Experiment {
+	var out []Experiment
+	for _, s := range sections {
+		out = append(out, s.Experiments...)
 	}
-}
-
-// All returns the registered experiments ordered by section then name.
-func All() []Experiment {
-	mu.Lock()
-	defer mu.Unlock()
-	out := make([]Experiment, 0, len(registry))
-	for _, e := range registry {
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Section != out[j].Section {
-			return out[i].Section < out[j].Section
-		}
-		return out[i].Name < out[j].Name
-	})
 	return out
 }
 
 // ErrUnknown is wrapped by Select for a name that is not registered.
 var ErrUnknown = errors.New("unknown experiment")
 
-// Select returns the experiments with the given names (all of them when names is empty), in registry order.
-// A name may be a section prefix ("01") or a glob ("mnist-*").
-func Select(names ...string) ([]Experiment, error) {
-	all := All()
+// Select returns the experiments of sections with the given names (all of them when names is empty), in section
+// order. A name may be a section number ("01") or a glob ("mnist-*").
+func Select(sections []Section, names ...string) ([]Experiment, error) {
+	all := All(sections...)
 	if len(names) == 0 {
 		return all, nil
 	}
@@ -224,13 +223,14 @@ func safeRun(e Experiment, env *Env) (res *Result, err error) {
 }
 
 // NewEnv returns an Env for the backend chosen by name ("" for the default), writing under outDir, in the
-// profile given by train.Quick().
+// profile given by train.CurrentProfile().
 func NewEnv(backendName, outDir string) (*Env, error) {
 	b, err := backend.New(backendName)
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Backend: b, OutDir: outDir, Quick: train.Quick(), Progress: os.Stderr, Log: os.Stdout}, nil
+	p := train.CurrentProfile()
+	return &Env{Backend: b, OutDir: outDir, Profile: p, Quick: p == train.ProfileQuick, Progress: os.Stderr, Log: os.Stdout}, nil
 }
 
 // Failures counts rows whose experiment returned an error.
@@ -242,4 +242,9 @@ func Failures(rows []Row) int {
 		}
 	}
 	return n
+}
+
+// Finding is one line of a notebook's closing table: what the paper (or the notes) says, and what we measured.
+type Finding struct {
+	Item, Paper, Ours string
 }

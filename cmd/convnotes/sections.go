@@ -1,0 +1,20 @@
+package main
+
+import (
+	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
+	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+)
+
+// sections lists the notebooks' reproductions in notebook order: `convnotes reproduce` and `convnotes list` run
+// and print exactly these.
+func sections() []reproduce.Section {
+	return []reproduce.Section{
+		optimization.Section(),
+		regularization.Section(),
+		convolution.Section(),
+		deconvolution.Section(),
+	}
+}

@@ -1,0 +1,100 @@
+package reproduce
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func fakeSection(id string, names ...string) Section {
+	s := Section{ID: id, Title: "section " + id}
+	for _, n := range names {
+		s.Experiments = append(s.Experiments, Experiment{Name: n, Section: id, Paper: "p", Claim: "c", PaperValue: "v",
+			Measure: "m", Run: func(*Env) (*Result, error) { return &Result{Ours: n}, nil }})
+	}
+	return s
+}
+
+func TestSelectAndValidate(t *testing.T) {
+	secs := []Section{fakeSection("01", "mnist-mlp", "mnist-softmax", "optim-torch"), fakeSection("02", "bn-mnist")}
+	if err := Validate(secs...); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		names []string
+		want  []string
+		err   error
+	}{
+		{nil, []string{"mnist-mlp", "mnist-softmax", "optim-torch", "bn-mnist"}, nil},
+		{[]string{"mnist-mlp"}, []string{"mnist-mlp"}, nil},
+		{[]string{"mnist-*"}, []string{"mnist-mlp", "mnist-softmax"}, nil},
+		{[]string{"02", "mnist-mlp", "mnist-mlp"}, []string{"bn-mnist", "mnist-mlp"}, nil},
+		{[]string{"nope"}, nil, ErrUnknown},
+	}
+	for _, tc := range tests {
+		got, err := Select(secs, tc.names...)
+		if !errors.Is(err, tc.err) {
+			t.Errorf("Select(%v): error %v, want %v", tc.names, err, tc.err)
+			continue
+		}
+		var names []string
+		for _, e := range got {
+			names = append(names, e.Name)
+		}
+		if strings.Join(names, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("Select(%v) = %v, want %v", tc.names, names, tc.want)
+		}
+	}
+	bad := []struct {
+		name string
+		secs []Section
+	}{
+		{"duplicate", []Section{fakeSection("01", "a"), fakeSection("02", "a")}},
+		{"wrong section", []Section{{ID: "01", Title: "t", Experiments: fakeSection("02", "a").Experiments}}},
+		{"incomplete", []Section{{ID: "01", Title: "t", Experiments: []Experiment{{Name: "x", Section: "01"}}}}},
+		{"no title", []Section{{ID: "01"}}},
+	}
+	for _, tc := range bad {
+		if err := Validate(tc.secs...); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+}
+
+func TestMainJob(t *testing.T) {
+	exps := []Experiment{{Name: "a"}, {Name: "b", Long: true, FullMinutes: 40}, {Name: "c"}}
+	run, skipped := MainJob(exps, false)
+	if len(run) != 2 || len(skipped) != 1 || skipped[0].Name != "b" {
+		t.Errorf("full profile: ran %v, skipped %v; want a, c and b", run, skipped)
+	}
+	if run, skipped := MainJob(exps, true); len(run) != 3 || len(skipped) != 0 {
+		t.Errorf("quick profile must run every experiment, got %d run, %d skipped", len(run), len(skipped))
+	}
+	var text, md bytes.Buffer
+	rows := SkippedRows(skipped)
+	if err := WriteText(&text, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteMarkdown(&md, rows, "", t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"skipped", "convnotes reproduce b", "40 min"} {
+		if !strings.Contains(text.String()+md.String(), want) {
+			t.Errorf("skipped row lacks %q:\n%s\n%s", want, text.String(), md.String())
+		}
+	}
+}
+
+func TestErrorVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		ours, paper, slack float64
+		want               Verdict
+	}{
+		{2.0, 3.05, 1, Reproduced}, {3.05, 3.05, 1, Reproduced}, {3.5, 3.05, 1, Close}, {5, 3.05, 1, NotYet},
+	} {
+		if got := ErrorVerdict(tc.ours, tc.paper, tc.slack); got != tc.want {
+			t.Errorf("ErrorVerdict(%v, %v, %v) = %s, want %s", tc.ours, tc.paper, tc.slack, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,245 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/convnotes/convnotes/gomlx_models/data"
+)
+
+// Classification is the shared training recipe of the classification studies: a model trained on (a subset
+// of) a data set's training split with Adam (or Optimizer), evaluated on (a subset of) its test split as the set
+// "test", optionally also on the first EvalTrainN training images as the set "train", optionally probing an
+// activation while it trains.
+type Classification struct {
+	Name    string
+	Model   ModelFn
+	Flatten bool // feed [batch, H·W·C] instead of [batch, H, W, C].
+	// Dataset loads a split; nil means MNIST.
+	Dataset   func(data.Split) (*data.Images, error)
+	TrainN    int // examples used for training (0: all).
+	TestN     int // examples used for testing (0: all).
+	BatchSize int
+	Epochs    int
+	Steps     int // overrides Epochs when > 0.
+	LR        float64
+	EvalEvery int
+	// Optimizer replaces the default Adam(LR) when set.
+	Optimizer optimizer.Interface
+	// EvalTrainN, when > 0, also evaluates on the first EvalTrainN training examples, as the set "train".
+	EvalTrainN int
+	// LogEvery records a training step every N steps (0: every step).
+	LogEvery int
+	// Checkpoint, when set, is a file training resumes from and saves to (a complete checkpoint is only
+	// restored, without a progress display).
+	Checkpoint string
+	// Probe, when set, records an activation of the model on fixed inputs while it trains.
+	Probe *Probe
+}
+
+// Probe records an activation while a model trains: every Every steps (and before the first step) it runs
+// Activation on the first N test images, in inference mode, and keeps the values. The BN paper's Fig. 1(b, c)
+// follows a sigmoid's input this way.
+type Probe struct {
+	// Activation builds the model and returns the probed node first; further outputs are computed and dropped.
+	// It must build the same variables as the model, and every variable must reach an output (GoMLX's
+	// model.Exec rejects a graph that reads a variable whose value reaches no output): return the logits too.
+	Activation func(scope *model.Scope, x *graph.Node) []*graph.Node
+	Every, N   int
+	// Steps and Values are filled in while training: Values[i] is the activation at Steps[i], flattened.
+	Steps  []int
+	Values [][]float32
+}
+
+// Fitted is a trained classifier with the data it was trained and tested on.
+type Fitted struct {
+	Run         *Run
+	Train, Test *data.Images
+}
+
+// Fit loads the data, trains on backend and evaluates; progress receives the progress display (io.Discard
+// silences it). The run's History holds the test evaluations under the set name "test".
+func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitted, error) {
+	if c.BatchSize < 1 || (c.Steps < 1 && c.Epochs < 1) {
+		return nil, fmt.Errorf("%s: %w: need a batch size and steps or epochs, got batch %d, %d steps, %d epochs",
+			c.Name, ErrOptions, c.BatchSize, c.Steps, c.Epochs)
+	}
+	load := c.Dataset
+	if load == nil {
+		load = data.MNIST
+	}
+	trainIm, err := load(data.Train)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	testIm, err := load(data.Test)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	if c.TrainN > 0 && c.TrainN < trainIm.N {
+		trainIm = trainIm.Subset(c.TrainN)
+	}
+	if c.TestN > 0 && c.TestN < testIm.N {
+		testIm = testIm.Subset(c.TestN)
+	}
+	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
+		DropLast: true, Flatten: c.Flatten})
+	evals := []NamedDataset{{Name: "test", Data: data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})}}
+	if c.EvalTrainN > 0 {
+		evals = append(evals, NamedDataset{Name: "train", Data: data.NewBatches(trainIm.Subset(min(c.EvalTrainN, trainIm.N)),
+			data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})})
+	}
+	opt := c.Optimizer
+	if opt == nil {
+		opt = optimizer.Adam().LearningRate(c.LR).Done()
+	}
+	if c.Checkpoint != "" {
+		if _, err := os.Stat(c.Checkpoint); err == nil {
+			progress = io.Discard // restoring: no progress bar for training that already happened.
+		}
+	}
+	var run *Run
+	var probe *prober
+	opts := Options{
+		Name: c.Name, Backend: backend, Model: c.Model, Optimizer: opt,
+		Train: trainDS, Eval: evals, Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery,
+		LogEvery: c.LogEvery, Seed: 42, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
+	}
+	if c.Probe != nil {
+		if c.Probe.Activation == nil || c.Probe.Every < 1 || c.Probe.N < 1 {
+			return nil, fmt.Errorf("%s: %w: a probe needs an activation, Every ≥ 1 and N ≥ 1", c.Name, ErrOptions)
+		}
+		probe = &prober{p: c.Probe, im: testIm.Subset(c.Probe.N), flatten: c.Flatten}
+		defer probe.close()
+		opts.OnStep = func(rec StepRecord) error {
+			if rec.Step%c.Probe.Every != 0 {
+				return nil
+			}
+			return probe.record(backend, run.Store, rec.Step)
+		}
+	}
+	run, err = New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if probe != nil && run.Step() == 0 {
+		if err := probe.record(backend, run.Store, 0); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+	}
+	if err := run.Fit(); err != nil {
+		return nil, err
+	}
+	return &Fitted{Run: run, Train: trainIm, Test: testIm}, nil
+}
+
+// prober runs a Probe's activation graph on its fixed images.
+type prober struct {
+	p       *Probe
+	im      *data.Images
+	flatten bool
+	exec    *model.Exec
+}
+
+func (pr *prober) record(backend compute.Backend, store *model.Store, step int) error {
+	if pr.exec == nil {
+		e, err := model.NewExec(backend, store, pr.p.Activation)
+		if err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+		pr.exec = e
+	}
+	outs, err := pr.exec.Exec(imagesTensor(pr.im, pr.flatten))
+	if err != nil {
+		return fmt.Errorf("probe at step %d: %w", step, err)
+	}
+	vals, err := tensors.CopyFlatData[float32](outs[0])
+	for _, o := range outs {
+		_ = o.FinalizeAll()
+	}
+	if err != nil {
+		return fmt.Errorf("probe at step %d: %w", step, err)
+	}
+	pr.p.Steps = append(pr.p.Steps, step)
+	pr.p.Values = append(pr.p.Values, vals)
+	return nil
+}
+
+func (pr *prober) close() {
+	if pr.exec != nil {
+		pr.exec.Finalize()
+	}
+}
+
+// imagesTensor is im's pixels as [N, H, W, C] (or [N, H·W·C] when flatten).
+func imagesTensor(im *data.Images, flatten bool) *tensors.Tensor {
+	if flatten {
+		return tensors.FromFlatDataAndDimensions(im.Pixels, im.N, im.ImageSize())
+	}
+	return tensors.FromFlatDataAndDimensions(im.Pixels, im.N, im.H, im.W, im.C)
+}
+
+// PredictClasses returns the argmax class of the run's model for every image of im, in batches of 500.
+func (r *Run) PredictClasses(im *data.Images, flatten bool) ([]int32, error) {
+	const bs = 500
+	preds := make([]int32, 0, im.N)
+	size := im.ImageSize()
+	for s := 0; s < im.N; s += bs {
+		n := min(bs, im.N-s)
+		part := &data.Images{N: n, H: im.H, W: im.W, C: im.C, Pixels: im.Pixels[s*size : (s+n)*size]}
+		out, err := r.Predict(imagesTensor(part, flatten))
+		if err != nil {
+			return nil, err
+		}
+		logits, err := tensors.CopyFlatData[float32](out)
+		_ = out.FinalizeAll()
+		if err != nil {
+			return nil, fmt.Errorf("reading predictions: %w", err)
+		}
+		k := len(logits) / n
+		for i := 0; i < n; i++ {
+			best := 0
+			for j := 1; j < k; j++ {
+				if logits[i*k+j] > logits[i*k+best] {
+					best = j
+				}
+			}
+			preds = append(preds, int32(best))
+		}
+	}
+	return preds, nil
+}
+
+// Variable returns the run's variable whose path ends in suffix (e.g. "/stage1/conv/weights").
+func (r *Run) Variable(suffix string) (*model.Variable, error) {
+	var paths []string
+	for v := range r.Store.IterVariables() {
+		if strings.HasSuffix(v.Path(), suffix) {
+			return v, nil
+		}
+		paths = append(paths, v.Path())
+	}
+	return nil, fmt.Errorf("%s: no variable ending in %q among %v", r.Options.Name, suffix, paths)
+}
+
+// FitCached is [Classification.Fit] with a checkpoint: training resumes from it (or, when it is complete, only
+// restores it, without a progress display) and saves there; retrain removes it first.
+func (c Classification) FitCached(backend compute.Backend, progress io.Writer, checkpoint string, retrain bool) (*Fitted, error) {
+	if checkpoint != "" && retrain {
+		if err := os.Remove(checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: removing the old checkpoint: %w", c.Name, err)
+		}
+	}
+	c.Checkpoint = checkpoint
+	return c.Fit(backend, progress)
+}
