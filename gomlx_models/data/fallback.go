@@ -14,4 +14,3 @@ func FashionOrMNIST(split Split) (*Images, error) {
 	}
 	return nil, err
 }
-

@@ -116,8 +116,8 @@ func TestConnectivity(t *testing.T) {
 	want := map[string][2]int64{ // conv, dense parameters by hand
 		"notes: 32×32×3 → 28×28×6": {5*5*3*6 + 6, 3072*4704 + 4704},
 		"LeNet-5 C1":               {156, 1024*4704 + 4704},
-		"DevNet conv1":      {5*5*8 + 8, 784*4608 + 4608},
-		"DevNet conv2":      {9*8*16 + 16, 1152*1600 + 1600},
+		"DevNet conv1":             {5*5*8 + 8, 784*4608 + 4608},
+		"DevNet conv2":             {9*8*16 + 16, 1152*1600 + 1600},
 		"AlexNet conv1":            {34_944, 154_587*290_400 + 290_400},
 	}
 	for _, c := range cases {
