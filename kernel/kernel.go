@@ -25,9 +25,11 @@ const (
 	// interruptGrace is how long a timed-out cell is given to stop after the
 	// interrupt: GoNB sends SIGINT, then SIGKILL after 5 s.
 	interruptGrace = 12 * time.Second
-	// idleGrace is how long to wait for the iopub "idle" status after the
-	// execute_reply arrived (outputs are published before the reply).
-	idleGrace = 3 * time.Second
+	// idleQuiet is how long Execute waits, after the execute_reply, for the
+	// next iopub message of the cell before it declares the output
+	// incomplete. GoNB may reply before a long output is fully published,
+	// so the wait restarts with every message.
+	idleQuiet = 30 * time.Second
 	// sendTimeout bounds every ZeroMQ send.
 	sendTimeout = 10 * time.Second
 )
@@ -306,6 +308,7 @@ type pending struct {
 	onIOPub  func(*Message)
 	idle     chan struct{}
 	idleOnce sync.Once
+	activity chan struct{} // signalled (without blocking) on every iopub message
 }
 
 // startSession starts a kernel process and connects to it.
@@ -513,7 +516,7 @@ func (s *session) handshake(ctx context.Context) error {
 // register records a pending request; onIOPub receives its iopub messages
 // other than status.
 func (s *session) register(msgID string, onIOPub func(*Message)) *pending {
-	p := &pending{reply: make(chan *Message, 1), onIOPub: onIOPub, idle: make(chan struct{})}
+	p := &pending{reply: make(chan *Message, 1), onIOPub: onIOPub, idle: make(chan struct{}), activity: make(chan struct{}, 1)}
 	s.mu.Lock()
 	s.pending[msgID] = p
 	s.mu.Unlock()
@@ -603,6 +606,12 @@ func (s *session) route(m *Message, iopub bool) {
 			}
 		}
 		return
+	}
+	if p != nil {
+		select {
+		case p.activity <- struct{}{}:
+		default:
+		}
 	}
 	if m.Header.MsgType == "status" {
 		var c struct {

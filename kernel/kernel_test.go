@@ -426,3 +426,41 @@ func TestHeartbeatKeepsIdleKernelAlive(t *testing.T) {
 		}
 	}
 }
+
+// longOutputCell prints longOutputLines lines of 16 bytes, then THE-END.
+const (
+	longOutputLines = 200_000
+	longOutputCell  = "%%\nfor i := 0; i < 200000; i++ {\n\tfmt.Printf(\"line %010d\\n\", i)\n}\nfmt.Println(\"THE-END\")\n"
+)
+
+// TestLongOutputComplete checks that no output is dropped after the
+// execute_reply, even when the consumer of the outputs is slow (as a
+// recorder or a terminal is): GoNB replies before it has published all of a
+// long output, and the rest must still arrive.
+func TestLongOutputComplete(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var got collect
+	first := true
+	slow := func(o Output) {
+		if first { // the reply arrives meanwhile
+			first = false
+			time.Sleep(5 * time.Second)
+		}
+		got.add(o)
+	}
+	res, err := k.Execute(ctx, longOutputCell, slow)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("Execute: %v, %v", err, res.Err())
+	}
+	out := got.stream("stdout")
+	t.Logf("%d output messages, %d bytes", len(got.outs), len(out))
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != longOutputLines+1 || lines[len(lines)-1] != "THE-END" {
+		t.Fatalf("got %d lines ending %q, want %d ending THE-END", len(lines), lines[len(lines)-1], longOutputLines+1)
+	}
+	if want := fmt.Sprintf("line %010d", longOutputLines-1); lines[longOutputLines-1] != want {
+		t.Errorf("line %d = %q, want %q", longOutputLines, lines[longOutputLines-1], want)
+	}
+}

@@ -44,6 +44,7 @@ func TestVerdicts(t *testing.T) {
 		wantMsg  string // in the failure message
 	}{
 		{file: "pass.ipynb", wantPass: true},
+		{file: "long_output.ipynb", wantPass: true},
 		{file: "compile_error.ipynb", wantCell: 2, wantMsg: "undefined: undefinedThing"},
 		{file: "panic.ipynb", wantCell: 1, wantMsg: "panic: boom from the notebook"},
 		{file: "exit_nonzero.ipynb", wantCell: 1, wantMsg: "exit status 3"},
@@ -91,6 +92,15 @@ func TestVerdicts(t *testing.T) {
 				t.Errorf("report lacks the cell's first lines:\n%s", out.String())
 			}
 		})
+	}
+
+	// Every line of the 200,000-line output was recorded and written.
+	long, err := nbformat.ReadFile(filepath.Join(dir, "long_output.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := nbformat.OutputsText(long.Cells[0].Outputs); strings.Count(text, "\n") != 200_001 {
+		t.Errorf("long output has %d lines, want 200001", strings.Count(text, "\n"))
 	}
 
 	// --write saved the executed passing notebook: valid nbformat 4 with
