@@ -61,6 +61,10 @@ type Options struct {
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
 	// kernel is told the front-end does not support input.
 	OnInput func(prompt string, password bool) (string, error)
+	// TCP connects to the kernel over loopback TCP ports instead of Unix
+	// sockets in the kernel's private folder (the default where the folder's
+	// path fits a socket address). Any local process can reach TCP ports.
+	TCP bool
 	// HTMLErrors makes GoNB render compile errors as HTML (as in Jupyter);
 	// by default they are plain text (gonb --raw_error), for terminals and nbtest.
 	HTMLErrors bool
@@ -320,10 +324,12 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel: temporary dir: %w", err)
 	}
-	conn, err := newConnectionInfo()
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
+	conn, ok := newIPCConnectionInfo(dir)
+	if !ok || k.opts.TCP {
+		if conn, err = newConnectionInfo(); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
 	}
 	id := newID()
 	connFile, err := conn.write(dir, uuidFormat(id))

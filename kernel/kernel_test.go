@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -462,5 +463,82 @@ func TestLongOutputComplete(t *testing.T) {
 	}
 	if want := fmt.Sprintf("line %010d", longOutputLines-1); lines[longOutputLines-1] != want {
 		t.Errorf("line %d = %q, want %q", longOutputLines, lines[longOutputLines-1], want)
+	}
+}
+
+// listeningTCPInodes returns the socket inodes in TCP LISTEN state.
+func listeningTCPInodes(t *testing.T) map[string]bool {
+	t.Helper()
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) > 9 && fields[3] == "0A" { // st 0A = LISTEN
+				inodes[fields[9]] = true
+			}
+		}
+	}
+	return inodes
+}
+
+// TestKernelReachableOnlyByOwner checks that the kernel listens on Unix
+// sockets inside its 0700 folder and on no TCP port, and that another user
+// cannot connect to it: a forged message cannot reach it, and nobody else can
+// subscribe to its outputs.
+func TestKernelReachableOnlyByOwner(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc")
+	}
+	k := shared(t)
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.conn.Transport != "ipc" || !strings.HasPrefix(s.conn.IP, s.dir+string(filepath.Separator)) {
+		t.Fatalf("connection = %s %s, want ipc inside %s", s.conn.Transport, s.conn.IP, s.dir)
+	}
+	if fi, err := os.Stat(s.dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("kernel folder %s: %v, mode %v; want 0700", s.dir, err, fi.Mode().Perm())
+	}
+	listening := listeningTCPInodes(t)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", k.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockets := 0
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", k.Pid(), fd.Name()))
+		if err != nil || !strings.HasPrefix(link, "socket:[") {
+			continue
+		}
+		sockets++
+		if inode := strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]"); listening[inode] {
+			t.Errorf("gonb (pid %d) listens on a TCP socket (inode %s)", k.Pid(), inode)
+		}
+	}
+	if sockets == 0 {
+		t.Fatalf("gonb (pid %d) has no sockets at all", k.Pid())
+	}
+
+	// As another user, try to connect to the shell channel.
+	const py = "/usr/bin/python3"
+	if _, err := os.Stat(py); os.Geteuid() != 0 || err != nil {
+		t.Skip("connecting as another user needs root and " + py)
+	}
+	connect := `import socket, sys
+try:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print("refused:", e)`
+	cmd := exec.Command(py, "-c", connect, strings.TrimPrefix(s.conn.endpoint(s.conn.ShellPort), "ipc://"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Dir = "/"
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "refused") {
+		t.Errorf("user 65534 connecting to the shell socket: %s %v, want refused", out, err)
 	}
 }
