@@ -282,7 +282,8 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 type session struct {
 	k        *Kernel
 	cmd      *exec.Cmd
-	dir      string // temporary dir: connection file, TMPDIR of the kernel
+	watchdog io.Closer // kills the kernel's process group when closed or when this process dies
+	dir      string    // temporary dir: connection file, sockets, owner, TMPDIR of the kernel
 	conn     *connectionInfo
 	key      []byte
 	id       string // client session id
@@ -320,9 +321,14 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	ctx, cancelStart := context.WithTimeout(ctx, k.opts.StartTimeout)
 	defer cancelStart()
 
-	dir, err := os.MkdirTemp("", "convnotes-kernel-")
+	staleOnce.Do(func() { removeStaleFolders(os.TempDir()) })
+	dir, err := os.MkdirTemp("", folderPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: temporary dir: %w", err)
+	}
+	if err := writeOwner(dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
 	conn, ok := newIPCConnectionInfo(dir)
 	if !ok || k.opts.TCP {
@@ -362,10 +368,17 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("kernel: start %s: %w", k.tools.Gonb, err)
 	}
+	watchdog, err := startWatchdog(cmd)
+	if err != nil {
+		killGroup(cmd)
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &session{
-		k: k, cmd: cmd, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
+		k: k, cmd: cmd, watchdog: watchdog, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
 		ctx: sctx, cancel: cancel,
 		exited: make(chan struct{}), dead: make(chan struct{}),
 		logTail: tail, st: StateStarting, pending: map[string]*pending{},
@@ -747,6 +760,7 @@ func (s *session) markDead(reason string) {
 		}
 		// Reap cell programs and compilers the kernel left behind.
 		killGroup(s.cmd)
+		_ = s.watchdog.Close()
 		s.mu.Lock()
 		s.death = &DeadError{Reason: reason, LogTail: s.logTail.String()}
 		s.st = StateDead

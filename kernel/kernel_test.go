@@ -3,12 +3,14 @@
 package kernel
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,7 +30,15 @@ var (
 	sharedErr  error
 )
 
+// orphanChildEnv makes the test binary act as a program driving a kernel
+// (see TestKilledDriverLeavesNothing).
+const orphanChildEnv = "CONVNOTES_KERNEL_TEST_DRIVER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(orphanChildEnv) == "1" {
+		driveLongCell()
+		return
+	}
 	code := m.Run()
 	if sharedK != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -541,4 +551,119 @@ except OSError as e:
 	if err != nil || !strings.Contains(string(out), "refused") {
 		t.Errorf("user 65534 connecting to the shell socket: %s %v, want refused", out, err)
 	}
+}
+
+// driveLongCell starts a kernel, runs a cell that sleeps, prints the kernel
+// folder and the cell program's pid, and waits to be killed.
+func driveLongCell() {
+	ctx := context.Background()
+	k, err := Start(ctx, Options{})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	s, _ := k.session()
+	fmt.Println("DIR", s.dir)
+	_, err = k.Execute(ctx, "%%\nfmt.Println(\"CELLPID\", os.Getpid())\ntime.Sleep(5 * time.Minute)\n", func(o Output) {
+		fmt.Print(o.Text)
+	})
+	fmt.Println("ERROR cell ended:", err)
+	os.Exit(1)
+}
+
+// TestKilledDriverLeavesNothing SIGKILLs a program in the middle of a cell:
+// the cell's program must die with it, and the next kernel started removes
+// the folder it left.
+func TestKilledDriverLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(self, "-test.run=XXX")
+	cmd.Env = append(os.Environ(), orphanChildEnv+"=1", "TMPDIR="+tmp)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var dir string
+	var cellPid int
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(3 * time.Minute)
+	for cellPid == 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("driver exited before the cell started")
+			}
+			if d, found := strings.CutPrefix(l, "DIR "); found {
+				dir = d
+			} else if p, found := strings.CutPrefix(l, "CELLPID "); found {
+				cellPid, _ = strconv.Atoi(p)
+			} else if strings.HasPrefix(l, "ERROR") {
+				t.Fatal(l)
+			}
+		case <-timeout:
+			t.Fatal("the cell did not start")
+		}
+	}
+	if dir == "" || syscall.Kill(cellPid, 0) != nil {
+		t.Fatalf("dir %q, cell pid %d not running", dir, cellPid)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	deadline := time.Now().Add(15 * time.Second)
+	for running(cellPid) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if running(cellPid) {
+		_ = syscall.Kill(cellPid, syscall.SIGKILL)
+		t.Fatalf("cell program %d still running after its driver was killed", cellPid)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the killed driver's folder %s is already gone: %v", dir, err)
+	}
+	// A live owner's folder is kept; the dead one's is removed.
+	live, err := os.MkdirTemp(tmp, folderPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(live, ownerFile), []byte(strconv.Itoa(os.Getppid())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	removed := removeStaleFolders(tmp)
+	if len(removed) != 1 || removed[0] != dir {
+		t.Errorf("removed %v, want [%s]", removed, dir)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live owner's folder was removed: %v", err)
+	}
+}
+
+// running reports whether process pid exists and is not a zombie (a killed
+// orphan stays one where PID 1 does not reap, as in some containers).
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust the signal
+	}
+	_, after, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(after, "Z")
 }
