@@ -22,9 +22,35 @@ type connectionInfo struct {
 	KernelName      string `json:"kernel_name"`
 }
 
-// endpoint returns the ZeroMQ address of a port of this connection.
+// endpoint returns the ZeroMQ address of a port of this connection. For the
+// ipc transport, Jupyter's convention (which GoNB follows) makes IP a path
+// prefix and each "port" a suffix: ipc://<IP>-<port> is a Unix socket.
 func (c *connectionInfo) endpoint(port int) string {
+	if c.Transport == "ipc" {
+		return fmt.Sprintf("ipc://%s-%d", c.IP, port)
+	}
 	return fmt.Sprintf("tcp://%s:%d", c.IP, port)
+}
+
+// maxSocketPath is the longest Unix socket path Linux and macOS accept
+// (sun_path holds 108 and 104 bytes with the final NUL).
+const maxSocketPath = 103
+
+// newIPCConnectionInfo returns a connection over Unix sockets inside dir (the
+// session's 0700 folder), so that no other user can reach the kernel: it
+// neither reads another user's cell outputs nor accepts their messages. ok
+// is false when dir's path is too long for a socket address; the caller then
+// falls back to loopback TCP.
+func newIPCConnectionInfo(dir string) (c *connectionInfo, ok bool) {
+	prefix := filepath.Join(dir, "zmq")
+	if len(prefix)+len("-5") > maxSocketPath {
+		return nil, false
+	}
+	return &connectionInfo{
+		Transport: "ipc", IP: prefix,
+		ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5,
+		SignatureScheme: "hmac-sha256", Key: newID() + newID(), KernelName: "gonb",
+	}, true
 }
 
 // freePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment
@@ -49,7 +75,8 @@ func freePorts(n int) ([]int, error) {
 }
 
 // newConnectionInfo returns a connection on 127.0.0.1 with random free ports
-// and a fresh random HMAC-SHA256 key.
+// and a fresh random HMAC-SHA256 key; any local process can connect to those
+// ports, so it is only the fallback of newIPCConnectionInfo.
 func newConnectionInfo() (*connectionInfo, error) {
 	ports, err := freePorts(5)
 	if err != nil {

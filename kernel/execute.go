@@ -157,11 +157,14 @@ func stripANSI(s string) string { return ansiSeq.ReplaceAllString(s, "") }
 
 // Execute runs code as one cell and streams its outputs to onOutput (which
 // may be nil), in order, from a single goroutine. It returns when the kernel
-// has replied and published all outputs.
+// has replied and published all outputs, which it marks with the iopub idle
+// status: however long the output, none is dropped. Should the idle status
+// not come, Execute waits while the cell's messages keep arriving and gives
+// up only after a quiet period (30 s) with ErrOutputIncomplete.
 //
 // A failing cell is not an error of Execute: see Result.Err. Execute's error
 // is non-nil when the cell could not run to completion: kernel death
-// (*DeadError), timeout (ErrCellTimeout; the cell is interrupted first), the
+// (*DeadError), incomplete output (ErrOutputIncomplete), timeout (ErrCellTimeout; the cell is interrupted first), the
 // context's error, or ErrShutdown. A partial Result may come with it.
 func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)) (*Result, error) {
 	s, err := k.session()
@@ -211,7 +214,15 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 	res := &Result{}
 	var reply *Message
 	idle := p.idle
-	var grace <-chan time.Time
+	// After the reply, wait for the idle status as long as messages for
+	// this cell keep coming; quiet is reset by each of them.
+	var quiet *time.Timer
+	var quietC <-chan time.Time
+	defer func() {
+		if quiet != nil {
+			quiet.Stop()
+		}
+	}()
 	var stopErr error // set once the cell was interrupted for timeout/cancel
 	var interrupt <-chan time.Time
 	var giveUp <-chan time.Time
@@ -220,12 +231,18 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 		select {
 		case reply = <-p.reply:
 			if idle != nil {
-				grace = time.After(idleGrace)
+				quiet = time.NewTimer(idleQuiet)
+				quietC = quiet.C
+			}
+		case <-p.activity:
+			if quiet != nil {
+				quiet.Reset(idleQuiet)
 			}
 		case <-idle:
 			idle = nil
-		case <-grace:
-			idle = nil
+		case <-quietC:
+			res.ExitMessages = exitMessages(&mu, &stderr)
+			return res, fmt.Errorf("%w: the kernel replied but sent no idle status and no message for %s", ErrOutputIncomplete, idleQuiet)
 		case <-s.dead:
 			res.ExitMessages = exitMessages(&mu, &stderr)
 			return res, s.deadErr()
@@ -264,6 +281,11 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 	res.ExitMessages = exitMessages(&mu, &stderr)
 	return res, stopErr
 }
+
+// ErrOutputIncomplete is returned (wrapped) by Execute when the kernel
+// replied to a cell but then went quiet without its idle status: outputs
+// still in flight may be missing.
+var ErrOutputIncomplete = errors.New("kernel: the cell's output may be incomplete")
 
 // exitMessages extracts the exit lines from the collected stderr.
 func exitMessages(mu *sync.Mutex, stderr *strings.Builder) []string {

@@ -25,9 +25,11 @@ const (
 	// interruptGrace is how long a timed-out cell is given to stop after the
 	// interrupt: GoNB sends SIGINT, then SIGKILL after 5 s.
 	interruptGrace = 12 * time.Second
-	// idleGrace is how long to wait for the iopub "idle" status after the
-	// execute_reply arrived (outputs are published before the reply).
-	idleGrace = 3 * time.Second
+	// idleQuiet is how long Execute waits, after the execute_reply, for the
+	// next iopub message of the cell before it declares the output
+	// incomplete. GoNB may reply before a long output is fully published,
+	// so the wait restarts with every message.
+	idleQuiet = 30 * time.Second
 	// sendTimeout bounds every ZeroMQ send.
 	sendTimeout = 10 * time.Second
 )
@@ -59,6 +61,10 @@ type Options struct {
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
 	// kernel is told the front-end does not support input.
 	OnInput func(prompt string, password bool) (string, error)
+	// TCP connects to the kernel over loopback TCP ports instead of Unix
+	// sockets in the kernel's private folder (the default where the folder's
+	// path fits a socket address). Any local process can reach TCP ports.
+	TCP bool
 	// HTMLErrors makes GoNB render compile errors as HTML (as in Jupyter);
 	// by default they are plain text (gonb --raw_error), for terminals and nbtest.
 	HTMLErrors bool
@@ -276,7 +282,8 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 type session struct {
 	k        *Kernel
 	cmd      *exec.Cmd
-	dir      string // temporary dir: connection file, TMPDIR of the kernel
+	watchdog io.Closer // kills the kernel's process group when closed or when this process dies
+	dir      string    // temporary dir: connection file, sockets, owner, TMPDIR of the kernel
 	conn     *connectionInfo
 	key      []byte
 	id       string // client session id
@@ -306,6 +313,7 @@ type pending struct {
 	onIOPub  func(*Message)
 	idle     chan struct{}
 	idleOnce sync.Once
+	activity chan struct{} // signalled (without blocking) on every iopub message
 }
 
 // startSession starts a kernel process and connects to it.
@@ -313,14 +321,21 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	ctx, cancelStart := context.WithTimeout(ctx, k.opts.StartTimeout)
 	defer cancelStart()
 
-	dir, err := os.MkdirTemp("", "convnotes-kernel-")
+	staleOnce.Do(func() { removeStaleFolders(os.TempDir()) })
+	dir, err := os.MkdirTemp("", folderPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: temporary dir: %w", err)
 	}
-	conn, err := newConnectionInfo()
-	if err != nil {
+	if err := writeOwner(dir); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
+	}
+	conn, ok := newIPCConnectionInfo(dir)
+	if !ok || k.opts.TCP {
+		if conn, err = newConnectionInfo(); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, err
+		}
 	}
 	id := newID()
 	connFile, err := conn.write(dir, uuidFormat(id))
@@ -353,10 +368,17 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("kernel: start %s: %w", k.tools.Gonb, err)
 	}
+	watchdog, err := startWatchdog(cmd)
+	if err != nil {
+		killGroup(cmd)
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &session{
-		k: k, cmd: cmd, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
+		k: k, cmd: cmd, watchdog: watchdog, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
 		ctx: sctx, cancel: cancel,
 		exited: make(chan struct{}), dead: make(chan struct{}),
 		logTail: tail, st: StateStarting, pending: map[string]*pending{},
@@ -513,7 +535,7 @@ func (s *session) handshake(ctx context.Context) error {
 // register records a pending request; onIOPub receives its iopub messages
 // other than status.
 func (s *session) register(msgID string, onIOPub func(*Message)) *pending {
-	p := &pending{reply: make(chan *Message, 1), onIOPub: onIOPub, idle: make(chan struct{})}
+	p := &pending{reply: make(chan *Message, 1), onIOPub: onIOPub, idle: make(chan struct{}), activity: make(chan struct{}, 1)}
 	s.mu.Lock()
 	s.pending[msgID] = p
 	s.mu.Unlock()
@@ -603,6 +625,12 @@ func (s *session) route(m *Message, iopub bool) {
 			}
 		}
 		return
+	}
+	if p != nil {
+		select {
+		case p.activity <- struct{}{}:
+		default:
+		}
 	}
 	if m.Header.MsgType == "status" {
 		var c struct {
@@ -732,6 +760,7 @@ func (s *session) markDead(reason string) {
 		}
 		// Reap cell programs and compilers the kernel left behind.
 		killGroup(s.cmd)
+		_ = s.watchdog.Close()
 		s.mu.Lock()
 		s.death = &DeadError{Reason: reason, LogTail: s.logTail.String()}
 		s.st = StateDead

@@ -3,11 +3,14 @@
 package kernel
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,7 +30,15 @@ var (
 	sharedErr  error
 )
 
+// orphanChildEnv makes the test binary act as a program driving a kernel
+// (see TestKilledDriverLeavesNothing).
+const orphanChildEnv = "CONVNOTES_KERNEL_TEST_DRIVER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(orphanChildEnv) == "1" {
+		driveLongCell()
+		return
+	}
 	code := m.Run()
 	if sharedK != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -425,4 +436,234 @@ func TestHeartbeatKeepsIdleKernelAlive(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// longOutputCell prints longOutputLines lines of 16 bytes, then THE-END.
+const (
+	longOutputLines = 200_000
+	longOutputCell  = "%%\nfor i := 0; i < 200000; i++ {\n\tfmt.Printf(\"line %010d\\n\", i)\n}\nfmt.Println(\"THE-END\")\n"
+)
+
+// TestLongOutputComplete checks that no output is dropped after the
+// execute_reply, even when the consumer of the outputs is slow (as a
+// recorder or a terminal is): GoNB replies before it has published all of a
+// long output, and the rest must still arrive.
+func TestLongOutputComplete(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var got collect
+	first := true
+	slow := func(o Output) {
+		if first { // the reply arrives meanwhile
+			first = false
+			time.Sleep(5 * time.Second)
+		}
+		got.add(o)
+	}
+	res, err := k.Execute(ctx, longOutputCell, slow)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("Execute: %v, %v", err, res.Err())
+	}
+	out := got.stream("stdout")
+	t.Logf("%d output messages, %d bytes", len(got.outs), len(out))
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != longOutputLines+1 || lines[len(lines)-1] != "THE-END" {
+		t.Fatalf("got %d lines ending %q, want %d ending THE-END", len(lines), lines[len(lines)-1], longOutputLines+1)
+	}
+	if want := fmt.Sprintf("line %010d", longOutputLines-1); lines[longOutputLines-1] != want {
+		t.Errorf("line %d = %q, want %q", longOutputLines, lines[longOutputLines-1], want)
+	}
+}
+
+// listeningTCPInodes returns the socket inodes in TCP LISTEN state.
+func listeningTCPInodes(t *testing.T) map[string]bool {
+	t.Helper()
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			fields := strings.Fields(line)
+			if len(fields) > 9 && fields[3] == "0A" { // st 0A = LISTEN
+				inodes[fields[9]] = true
+			}
+		}
+	}
+	return inodes
+}
+
+// TestKernelReachableOnlyByOwner checks that the kernel listens on Unix
+// sockets inside its 0700 folder and on no TCP port, and that another user
+// cannot connect to it: a forged message cannot reach it, and nobody else can
+// subscribe to its outputs.
+func TestKernelReachableOnlyByOwner(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc")
+	}
+	k := shared(t)
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.conn.Transport != "ipc" || !strings.HasPrefix(s.conn.IP, s.dir+string(filepath.Separator)) {
+		t.Fatalf("connection = %s %s, want ipc inside %s", s.conn.Transport, s.conn.IP, s.dir)
+	}
+	if fi, err := os.Stat(s.dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("kernel folder %s: %v, mode %v; want 0700", s.dir, err, fi.Mode().Perm())
+	}
+	listening := listeningTCPInodes(t)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", k.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockets := 0
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", k.Pid(), fd.Name()))
+		if err != nil || !strings.HasPrefix(link, "socket:[") {
+			continue
+		}
+		sockets++
+		if inode := strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]"); listening[inode] {
+			t.Errorf("gonb (pid %d) listens on a TCP socket (inode %s)", k.Pid(), inode)
+		}
+	}
+	if sockets == 0 {
+		t.Fatalf("gonb (pid %d) has no sockets at all", k.Pid())
+	}
+
+	// As another user, try to connect to the shell channel.
+	const py = "/usr/bin/python3"
+	if _, err := os.Stat(py); os.Geteuid() != 0 || err != nil {
+		t.Skip("connecting as another user needs root and " + py)
+	}
+	connect := `import socket, sys
+try:
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print("refused:", e)`
+	cmd := exec.Command(py, "-c", connect, strings.TrimPrefix(s.conn.endpoint(s.conn.ShellPort), "ipc://"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Dir = "/"
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "refused") {
+		t.Errorf("user 65534 connecting to the shell socket: %s %v, want refused", out, err)
+	}
+}
+
+// driveLongCell starts a kernel, runs a cell that sleeps, prints the kernel
+// folder and the cell program's pid, and waits to be killed.
+func driveLongCell() {
+	ctx := context.Background()
+	k, err := Start(ctx, Options{})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	s, _ := k.session()
+	fmt.Println("DIR", s.dir)
+	_, err = k.Execute(ctx, "%%\nfmt.Println(\"CELLPID\", os.Getpid())\ntime.Sleep(5 * time.Minute)\n", func(o Output) {
+		fmt.Print(o.Text)
+	})
+	fmt.Println("ERROR cell ended:", err)
+	os.Exit(1)
+}
+
+// TestKilledDriverLeavesNothing SIGKILLs a program in the middle of a cell:
+// the cell's program must die with it, and the next kernel started removes
+// the folder it left.
+func TestKilledDriverLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(self, "-test.run=XXX")
+	cmd.Env = append(os.Environ(), orphanChildEnv+"=1", "TMPDIR="+tmp)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var dir string
+	var cellPid int
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	timeout := time.After(3 * time.Minute)
+	for cellPid == 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("driver exited before the cell started")
+			}
+			if d, found := strings.CutPrefix(l, "DIR "); found {
+				dir = d
+			} else if p, found := strings.CutPrefix(l, "CELLPID "); found {
+				cellPid, _ = strconv.Atoi(p)
+			} else if strings.HasPrefix(l, "ERROR") {
+				t.Fatal(l)
+			}
+		case <-timeout:
+			t.Fatal("the cell did not start")
+		}
+	}
+	if dir == "" || syscall.Kill(cellPid, 0) != nil {
+		t.Fatalf("dir %q, cell pid %d not running", dir, cellPid)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	deadline := time.Now().Add(15 * time.Second)
+	for running(cellPid) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if running(cellPid) {
+		_ = syscall.Kill(cellPid, syscall.SIGKILL)
+		t.Fatalf("cell program %d still running after its driver was killed", cellPid)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the killed driver's folder %s is already gone: %v", dir, err)
+	}
+	// A live owner's folder is kept; the dead one's is removed.
+	live, err := os.MkdirTemp(tmp, folderPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(live, ownerFile), []byte(strconv.Itoa(os.Getppid())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	removed := removeStaleFolders(tmp)
+	if len(removed) != 1 || removed[0] != dir {
+		t.Errorf("removed %v, want [%s]", removed, dir)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live owner's folder was removed: %v", err)
+	}
+}
+
+// running reports whether process pid exists and is not a zombie (a killed
+// orphan stays one where PID 1 does not reap, as in some containers).
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust the signal
+	}
+	_, after, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(after, "Z")
 }

@@ -2,7 +2,10 @@
 
 package kernel
 
-import "os/exec"
+import (
+	"io"
+	"os/exec"
+)
 
 // setProcessGroup is a no-op where process groups do not exist.
 func setProcessGroup(cmd *exec.Cmd) {}
@@ -13,3 +16,9 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// startWatchdog is Unix-only; elsewhere Shutdown must be called.
+func startWatchdog(*exec.Cmd) (io.Closer, error) { return io.NopCloser(nil), nil }
+
+// processGone cannot tell without process signals: it says no.
+func processGone(int) bool { return false }

@@ -163,3 +163,25 @@ func TestInstallKernelSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestIPCConnection(t *testing.T) {
+	dir := t.TempDir()
+	c, ok := newIPCConnectionInfo(dir)
+	if !ok {
+		t.Fatalf("no ipc connection for %s", dir)
+	}
+	eps := map[string]bool{}
+	for _, p := range []int{c.ShellPort, c.IOPubPort, c.StdinPort, c.ControlPort, c.HBPort} {
+		ep := c.endpoint(p)
+		if !strings.HasPrefix(ep, "ipc://"+dir+"/") || eps[ep] {
+			t.Errorf("endpoint %q not a distinct socket in %s", ep, dir)
+		}
+		eps[ep] = true
+	}
+	if c.SignatureScheme != "hmac-sha256" || len(c.Key) < 32 {
+		t.Errorf("connection = %+v", c)
+	}
+	if _, ok := newIPCConnectionInfo("/" + strings.Repeat("d", 120)); ok {
+		t.Error("a folder too long for a socket address was accepted")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -367,5 +368,46 @@ func TestPTYHangup(t *testing.T) {
 	if err := syscall.Kill(pid, 0); err == nil {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		t.Fatalf("kernel %d still running after the terminal hung up", pid)
+	}
+}
+
+// slowWriter is a terminal that stalls on the first line of a long output,
+// as a slow terminal does: the cell's reply arrives meanwhile.
+type slowWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	stalled bool
+}
+
+func (w *slowWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stalled && bytes.Contains(p, []byte("line 0")) {
+		w.stalled = true
+		time.Sleep(5 * time.Second)
+	}
+	return w.buf.Write(p)
+}
+
+// TestNonInteractiveLongOutput checks that every line of a 200,000-line
+// output reaches the terminal, the last one included.
+func TestNonInteractiveLongOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	const lines = 200_000
+	script := `for i := 0; i < 200000; i++ { fmt.Printf("line %010d\n", i) }; fmt.Println("THE-END")` + "\n"
+	var out slowWriter
+	var errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	if err := Run(ctx, Config{In: strings.NewReader(script), Out: &out, Err: &errOut, ImageDir: t.TempDir()}); err != nil {
+		t.Fatalf("Run: %v\nstderr:\n%s", err, errOut.String())
+	}
+	got := out.buf.String()
+	n := len(regexp.MustCompile(`(?m)^line \d{10}$`).FindAllStringIndex(got, -1))
+	if n != lines || !strings.Contains(got, fmt.Sprintf("line %010d\nTHE-END\n", lines-1)) {
+		tail := got[max(0, len(got)-200):]
+		t.Fatalf("got %d lines, want %d then THE-END; output ends:\n%s\nstderr:\n%s", n, lines, tail, errOut.String())
 	}
 }

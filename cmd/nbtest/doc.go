@@ -16,11 +16,13 @@
 // CI) and CONVNOTES_QUICK=0 with --quick=false; notebooks read it to shrink
 // their experiments. The kernel's working directory is the notebook's folder.
 //
-// A notebook fails on: invalid notebook JSON; a compile error; a panic; a
+// A notebook fails on: invalid notebook JSON or a notebook that breaks the
+// nbformat 4 schema (Jupyter refuses those: missing fields or cell ids, tags
+// with commas, ...); a compile error; a panic; a
 // program that exits non-zero; a "!" or %%bash shell command that exits
 // non-zero (GoNB itself only prints "exit status N" there); kernel death; a
 // cell running past its timeout; or an expectation declared in the cell's
-// metadata tags that is not met. Execution stops at the first cell that
+// tags or "nbtest" metadata that is not met. Execution stops at the first cell that
 // fails to run (later cells depend on it); expectation failures are all
 // reported. Each failure names the notebook, the cell number (1-based,
 // counting every cell, as the REPL's :list does), the cell's first lines and
@@ -50,5 +52,14 @@
 //	                        must match the Go regular expression REGEX
 //	nbtest:timeout=D        this cell's timeout (a Go duration, e.g. 90s)
 //
-// Tags may repeat (several expect= patterns must all match).
+// Several expect patterns must all match.
+//
+// nbformat forbids commas in tags, so patterns that need one (and, for
+// uniformity, every pattern in the project's notebooks) go into the cell's
+// metadata instead:
+//
+//	"metadata": {"tags": ["nbtest:expect-png"], "nbtest": {"expect": ["REGEX", "REGEX, with a comma"]}}
+//
+// The "nbtest" object accepts only "expect"; anything else is an error.
+// expect-to-metadata.jq converts nbtest:expect= tags into this form.
 package main

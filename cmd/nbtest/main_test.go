@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,7 @@ func TestVerdicts(t *testing.T) {
 		wantMsg  string // in the failure message
 	}{
 		{file: "pass.ipynb", wantPass: true},
+		{file: "long_output.ipynb", wantPass: true},
 		{file: "compile_error.ipynb", wantCell: 2, wantMsg: "undefined: undefinedThing"},
 		{file: "panic.ipynb", wantCell: 1, wantMsg: "panic: boom from the notebook"},
 		{file: "exit_nonzero.ipynb", wantCell: 1, wantMsg: "exit status 3"},
@@ -54,6 +56,7 @@ func TestVerdicts(t *testing.T) {
 		{file: "expect_regex.ipynb", wantCell: 1, wantMsg: "does not match"},
 		{file: "unknown_tag.ipynb", wantCell: 1, wantMsg: `unknown tag "nbtest:expect-pgn"`},
 		{file: "invalid.ipynb", wantCell: 0, wantMsg: "invalid JSON at line 4"},
+		{file: "comma_tag.ipynb", wantCell: 0, wantMsg: `cell 1: tag "nbtest:expect=a, b" contains a comma`},
 	}
 	names := make([]string, len(tests))
 	for i, tc := range tests {
@@ -91,6 +94,15 @@ func TestVerdicts(t *testing.T) {
 		})
 	}
 
+	// Every line of the 200,000-line output was recorded and written.
+	long, err := nbformat.ReadFile(filepath.Join(dir, "long_output.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := nbformat.OutputsText(long.Cells[0].Outputs); strings.Count(text, "\n") != 200_001 {
+		t.Errorf("long output has %d lines, want 200001", strings.Count(text, "\n"))
+	}
+
 	// --write saved the executed passing notebook: valid nbformat 4 with
 	// outputs (the PNG included), ids and metadata kept, skipped cell untouched.
 	nb, err := nbformat.ReadFile(filepath.Join(dir, "pass.ipynb"))
@@ -119,10 +131,20 @@ func TestVerdicts(t *testing.T) {
 
 func TestParseTags(t *testing.T) {
 	tests := []struct {
-		tags    []string
-		wantErr string
-		check   func(cellRules) bool
+		tags     []string
+		metadata json.RawMessage
+		wantErr  string
+		check    func(cellRules) bool
 	}{
+		{metadata: json.RawMessage(`{"nbtest": {"expect": ["a, b", "c"]}}`), check: func(r cellRules) bool {
+			return len(r.patterns) == 2 && r.patterns[0].String() == "a, b"
+		}},
+		{tags: []string{"nbtest:expect=x"}, metadata: json.RawMessage(`{"nbtest": {"expect": ["y"]}, "other": 1}`),
+			check: func(r cellRules) bool { return len(r.patterns) == 2 }},
+		{metadata: json.RawMessage(`{"nbtest": {"expects": ["a"]}}`), wantErr: `unknown field "expects"`},
+		{metadata: json.RawMessage(`{"nbtest": {"expect": "a"}}`), wantErr: `want {"expect"`},
+		{metadata: json.RawMessage(`{"nbtest": {"expect": [""]}}`), wantErr: "empty expect pattern"},
+		{metadata: json.RawMessage(`{"nbtest": {"expect": ["("]}}`), wantErr: "missing closing"},
 		{tags: []string{"other", "nbtest:skip"}, check: func(r cellRules) bool { return r.skip }},
 		{tags: []string{"nbtest:skip-quick", "nbtest:allow-error"}, check: func(r cellRules) bool { return r.skipQuick && r.allowError }},
 		{tags: []string{"nbtest:expect=a+", "nbtest:expect=b"}, check: func(r cellRules) bool { return len(r.patterns) == 2 }},
@@ -137,7 +159,7 @@ func TestParseTags(t *testing.T) {
 		{tags: []string{"nbtest:expect-pgn"}, wantErr: "unknown tag"},
 	}
 	for _, tc := range tests {
-		r, err := parseTags(tc.tags)
+		r, err := parseRules(tc.tags, tc.metadata)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("parseTags(%q) error = %v, want %q", tc.tags, err, tc.wantErr)
@@ -146,6 +168,32 @@ func TestParseTags(t *testing.T) {
 		}
 		if err != nil || !tc.check(r) {
 			t.Errorf("parseTags(%q) = %+v, %v", tc.tags, r, err)
+		}
+	}
+}
+
+// TestCommittedNotebookRules checks that every cell of the project's
+// notebooks and of the fixtures declares valid nbtest rules in a valid notebook.
+func TestCommittedNotebookRules(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "notebooks", "*.ipynb"))
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "*.ipynb"))
+	if len(paths) == 0 || len(fixtures) == 0 {
+		t.Fatal("no notebooks found")
+	}
+	bad := map[string]bool{"invalid.ipynb": true, "comma_tag.ipynb": true, "unknown_tag.ipynb": true}
+	for _, p := range append(paths, fixtures...) {
+		if bad[filepath.Base(p)] {
+			continue
+		}
+		nb, err := readValid(p)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		for i, c := range nb.Cells {
+			if _, err := parseRules(c.Tags(), c.Metadata); err != nil {
+				t.Errorf("%s cell %d: %v", p, i+1, err)
+			}
 		}
 	}
 }

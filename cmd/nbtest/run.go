@@ -98,14 +98,14 @@ func runNotebook(ctx context.Context, cfg config, path string) (res result) {
 		res.failures = append(res.failures, f)
 	}
 
-	nb, err := nbformat.ReadFile(path)
+	nb, err := readValid(path)
 	if err != nil {
 		fail(0, nil, err.Error())
 		return res
 	}
 	rules := make([]cellRules, len(nb.Cells))
 	for i, c := range nb.Cells {
-		if rules[i], err = parseTags(c.Tags()); err != nil {
+		if rules[i], err = parseRules(c.Tags(), c.Metadata); err != nil {
 			fail(i, c, err.Error())
 		}
 	}
@@ -185,6 +185,27 @@ func runNotebook(ctx context.Context, cfg config, path string) (res result) {
 	return res
 }
 
+// readValid reads the notebook at path and checks it against the nbformat
+// schema, as Jupyter does before it runs a notebook.
+func readValid(path string) (*nbformat.Notebook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := nbformat.Validate(data); err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "contains a comma") {
+			msg += "\n(put expectations with commas in the cell metadata: \"nbtest\": {\"expect\": [\"REGEX\"]})"
+		}
+		return nil, fmt.Errorf("%s: %s", path, msg)
+	}
+	nb, err := nbformat.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return nb, nil
+}
+
 // checkExpectations reports the expectations of r that outs do not meet.
 func checkExpectations(r cellRules, outs []*nbformat.Output, fail func(string)) {
 	if r.expectPNG && !nbformat.HasMIME(outs, "image/png") {
@@ -198,7 +219,7 @@ func checkExpectations(r cellRules, outs []*nbformat.Output, fail func(string)) 
 	text := nbformat.OutputsText(outs)
 	for _, re := range r.patterns {
 		if !re.MatchString(text) {
-			fail(fmt.Sprintf("tagged nbtest:expect=%s, but the output does not match:%s", re, indentTail(text)))
+			fail(fmt.Sprintf("expects output matching %q, but the output does not match:%s", re.String(), indentTail(text)))
 		}
 	}
 }

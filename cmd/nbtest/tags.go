@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,6 +18,51 @@ type cellRules struct {
 	mimes                                               []string
 	patterns                                            []*regexp.Regexp
 	timeout                                             time.Duration
+}
+
+// metadataKey is the cell metadata field that holds nbtest rules whose
+// values may contain commas, which nbformat forbids in tags:
+// "nbtest": {"expect": ["REGEX", ...]}.
+const metadataKey = "nbtest"
+
+// cellMetadata is the "nbtest" object of a cell's metadata.
+type cellMetadata struct {
+	// Expect holds Go regular expressions the cell's text output must match.
+	Expect []string `json:"expect"`
+}
+
+// parseRules reads a cell's nbtest rules: its tags, then the "nbtest" object
+// of its metadata. Unknown tags or fields are errors.
+func parseRules(tags []string, metadata json.RawMessage) (cellRules, error) {
+	r, err := parseTags(tags)
+	if err != nil {
+		return r, err
+	}
+	var md map[string]json.RawMessage
+	if len(metadata) == 0 || json.Unmarshal(metadata, &md) != nil {
+		return r, nil
+	}
+	raw, ok := md[metadataKey]
+	if !ok {
+		return r, nil
+	}
+	var m cellMetadata
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return r, fmt.Errorf("cell metadata %q: want {\"expect\": [\"REGEX\", ...]}: %w", metadataKey, err)
+	}
+	for _, p := range m.Expect {
+		if p == "" {
+			return r, fmt.Errorf("cell metadata %q: empty expect pattern", metadataKey)
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return r, fmt.Errorf("cell metadata %q: expect %q: %w", metadataKey, p, err)
+		}
+		r.patterns = append(r.patterns, re)
+	}
+	return r, nil
 }
 
 // parseTags reads the nbtest tags of a cell; unknown nbtest tags are errors.

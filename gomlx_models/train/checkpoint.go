@@ -2,7 +2,10 @@ package train
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +19,24 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
-// checkpointMagic starts every convnotes checkpoint (a gob stream follows).
-const checkpointMagic = "convnotes-checkpoint-v1\n"
+// A checkpoint file is the magic line, a digest line
+//
+//	sha256:<64 hex digits of SHA-256(payload)> <payload length in bytes>
+//
+// and the payload: one gob-encoded savedRun (variables, data position and
+// history). The digest covers every byte of the payload, so flipped bits in a
+// weight or in the history, a truncated file and a header-only file are all
+// refused instead of training on, or reporting, silently wrong numbers.
+const (
+	checkpointMagic = "convnotes-checkpoint-v2\n"
+	// checkpointPrefix starts the magic of every format version.
+	checkpointPrefix = "convnotes-checkpoint-v"
+	// digestPrefix starts the digest line.
+	digestPrefix = "sha256:"
+)
+
+// checkpointRemedy ends every error about an unusable checkpoint file.
+const checkpointRemedy = "delete it and train again"
 
 // ErrCheckpoint is wrapped by every error reading a checkpoint.
 var ErrCheckpoint = errors.New("bad checkpoint")
@@ -78,9 +97,16 @@ func (r *Run) SaveCheckpoint(path string) error {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename.
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(&s); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("checkpoint %s: encoding: %w", path, err)
+	}
+	sum := sha256.Sum256(payload.Bytes())
 	w := bufio.NewWriter(tmp)
-	if _, err := w.WriteString(checkpointMagic); err == nil {
-		err = gob.NewEncoder(w).Encode(&s)
+	_, err = fmt.Fprintf(w, "%s%s%x %d\n", checkpointMagic, digestPrefix, sum, payload.Len())
+	if err == nil {
+		_, err = w.Write(payload.Bytes())
 	}
 	if err == nil {
 		err = w.Flush()
@@ -108,21 +134,16 @@ func (r *Run) LoadCheckpoint(path string) error {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	head := make([]byte, len(checkpointMagic))
-	if _, err := io.ReadFull(br, head); err != nil || string(head) != checkpointMagic {
-		return fmt.Errorf("checkpoint %s: %w: not a convnotes checkpoint (delete it to start afresh)", path, ErrCheckpoint)
-	}
-	var s savedRun
-	if err := gob.NewDecoder(br).Decode(&s); err != nil {
-		return fmt.Errorf("checkpoint %s: %w: %v (delete it to start afresh)", path, ErrCheckpoint, err)
+	s, err := readCheckpoint(path, bufio.NewReader(f))
+	if err != nil {
+		return err
 	}
 	for _, sv := range s.Vars {
 		dt := dtypes.DType(sv.DType)
 		shape := shapes.Make(dt, sv.Dims...)
 		if int(shape.Memory()) != len(sv.Data) {
-			return fmt.Errorf("checkpoint %s: %w: variable %s has %d bytes for shape %s", path, ErrCheckpoint,
-				sv.Path, len(sv.Data), shape)
+			return fmt.Errorf("checkpoint %s: %w: variable %s has %d bytes for shape %s (%s)", path, ErrCheckpoint,
+				sv.Path, len(sv.Data), shape, checkpointRemedy)
 		}
 		t := tensors.FromShape(shape)
 		if err := t.MutableBytes(func(b []byte) { copy(b, sv.Data) }); err != nil {
@@ -150,4 +171,52 @@ func (r *Run) LoadCheckpoint(path string) error {
 		r.batchesPerEpoch = s.BatchesPerEpoch
 	}
 	return nil
+}
+
+// readCheckpoint reads and verifies a checkpoint file: magic, digest line,
+// payload length and SHA-256, then decodes the payload. Every failure is a
+// one-line error wrapping ErrCheckpoint that names the file and the remedy.
+func readCheckpoint(path string, br *bufio.Reader) (*savedRun, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("checkpoint %s: %w: %s (%s)", path, ErrCheckpoint, fmt.Sprintf(format, args...), checkpointRemedy)
+	}
+	magic, err := br.ReadString('\n')
+	switch {
+	case magic == checkpointMagic:
+	case strings.HasPrefix(magic, checkpointPrefix) && err == nil:
+		return nil, bad("format %q, this build reads %q", strings.TrimSpace(magic), strings.TrimSpace(checkpointMagic))
+	default:
+		return nil, bad("not a convnotes checkpoint")
+	}
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return nil, bad("no payload after the header (the file is truncated)")
+	}
+	var hexSum string
+	var size int64
+	if n, err := fmt.Sscanf(line, digestPrefix+"%64s %d\n", &hexSum, &size); n != 2 || err != nil || size < 0 {
+		return nil, bad("malformed digest line %q", strings.TrimSpace(line))
+	}
+	want, err := hex.DecodeString(hexSum)
+	if err != nil || len(want) != sha256.Size {
+		return nil, bad("malformed digest line %q", strings.TrimSpace(line))
+	}
+	payload, err := io.ReadAll(io.LimitReader(br, size+1))
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	switch {
+	case int64(len(payload)) < size:
+		return nil, bad("truncated: %d of %d payload bytes", len(payload), size)
+	case int64(len(payload)) > size:
+		return nil, bad("data after the %d payload bytes", size)
+	}
+	if got := sha256.Sum256(payload); !bytes.Equal(got[:], want) {
+		return nil, bad("payload checksum mismatch (the weights or the history are corrupted)")
+	}
+	var s savedRun
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&s); err != nil {
+		return nil, bad("payload: %v", err)
+	}
+	return &s, nil
 }

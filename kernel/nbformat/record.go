@@ -1,6 +1,10 @@
 package nbformat
 
-import "github.com/convnotes/convnotes/kernel"
+import (
+	"strings"
+
+	"github.com/convnotes/convnotes/kernel"
+)
 
 // Recorder turns a cell's stream of kernel outputs into notebook outputs the
 // way Jupyter front-ends do: consecutive stream chunks of the same name are
@@ -11,6 +15,10 @@ type Recorder struct {
 	// Outputs recorded so far.
 	Outputs      []*Output
 	pendingClear bool
+	// stream accumulates the text of the last output when it is a stream:
+	// strings.Builder.String does not copy, so appending stays linear in
+	// the output's size however many chunks a long output comes in.
+	stream *strings.Builder
 }
 
 // Add records one kernel output.
@@ -19,7 +27,7 @@ func (r *Recorder) Add(o kernel.Output) {
 		if o.Wait {
 			r.pendingClear = true
 		} else {
-			r.Outputs, r.pendingClear = nil, false
+			r.Outputs, r.pendingClear, r.stream = nil, false, nil
 		}
 		return
 	}
@@ -32,15 +40,21 @@ func (r *Recorder) Add(o kernel.Output) {
 		return
 	}
 	if r.pendingClear {
-		r.Outputs, r.pendingClear = nil, false
+		r.Outputs, r.pendingClear, r.stream = nil, false, nil
+	}
+	if o.Type != kernel.OutputStream {
+		r.stream = nil
 	}
 	switch o.Type {
 	case kernel.OutputStream:
-		if n := len(r.Outputs); n > 0 && r.Outputs[n-1].Type == "stream" && r.Outputs[n-1].Name == o.Name {
-			r.Outputs[n-1].Text += o.Text
+		if n := len(r.Outputs); n > 0 && r.stream != nil && r.Outputs[n-1].Name == o.Name {
+			r.stream.WriteString(o.Text)
+			r.Outputs[n-1].Text = r.stream.String()
 			return
 		}
-		r.Outputs = append(r.Outputs, &Output{Type: "stream", Name: o.Name, Text: o.Text})
+		r.stream = &strings.Builder{}
+		r.stream.WriteString(o.Text)
+		r.Outputs = append(r.Outputs, &Output{Type: "stream", Name: o.Name, Text: r.stream.String()})
 	case kernel.OutputDisplayData, kernel.OutputExecuteResult:
 		out := &Output{Type: o.Type, Data: o.Data, Metadata: o.Metadata, DisplayID: o.DisplayID}
 		if o.Type == kernel.OutputExecuteResult {
