@@ -15,7 +15,7 @@ OUT ?= out
 BIN := .cache/bin
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: run quick test vet lint data bench bench-cuda kernel nbtest repl build clean
+.PHONY: run quick test vet lint data bench bench-cuda kernel nbtest notebooks repl build clean
 
 ## run: all reproductions, full profile -> $(OUT)/results.md + figures (under 15 minutes on 2 cores)
 run: data build
@@ -67,6 +67,10 @@ kernel:
 ## nbtest: run notebooks in fresh GoNB kernels (quick profile); NB=path to pick one, NBFLAGS=--write to save outputs
 nbtest:
 	$(GO) run ./cmd/nbtest $(NBFLAGS) $(NB)
+
+## notebooks: re-execute every notebook in the full profile and save its outputs (what is committed); NB=path for one
+notebooks: data
+	$(GO) run ./cmd/nbtest --quick=false --write --timeout 60m $(NB)
 
 ## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one
 repl: build

@@ -50,7 +50,9 @@
 //	nbtest:expect=REGEX     the cell's text output (streams, errors, and the
 //	                        text/plain, text/markdown, text/html of displays)
 //	                        must match the Go regular expression REGEX
-//	nbtest:timeout=D        this cell's timeout (a Go duration, e.g. 90s)
+//	nbtest:timeout=D        this cell's timeout (a Go duration, e.g. 90s) in the
+//	                        quick profile; with --quick=false the larger of D
+//	                        and --timeout (full-profile cells take longer)
 //
 // Several expect patterns must all match.
 //

@@ -141,8 +141,8 @@ func runNotebook(ctx context.Context, cfg config, path string) (res result) {
 		}
 		res.cells++
 		timeout := cfg.timeout
-		if r.timeout > 0 {
-			timeout = r.timeout
+		if r.timeout > 0 && (cfg.quick || r.timeout > timeout) {
+			timeout = r.timeout // a tag sizes the quick profile; the full one may take longer.
 		}
 		cellCtx, cancel := context.WithTimeout(ctx, timeout)
 		var rec nbformat.Recorder

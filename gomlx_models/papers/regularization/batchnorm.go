@@ -27,6 +27,9 @@ type BNConfig struct {
 	TestN, ProbeN int
 	// LR is the learning rate of plain SGD (the paper does not give its optimizer settings for §4.1).
 	LR float64
+	// Net is the network; the zero value means models.BNPaperMLP. Batch normalization is switched on and off
+	// by the study.
+	Net models.MLPConfig
 }
 
 // BNStudyConfig is the §4.1 experiment's size per profile: the full (and paper) profile is the paper's 50,000
@@ -64,9 +67,9 @@ type BNRun struct {
 	Percentiles [][]float64 // one row per probe step: BNPaperPercentiles of the sigmoid input.
 }
 
-// BNStudy trains the §4.1 network (models.BNPaperMLP: 3 hidden layers of 100 sigmoid units, batch 60) on the
-// MNIST training set without and with batch normalization, with plain SGD (our optim.SGD) and the same seed and
-// data order, and records test accuracy against steps (Fig. 1a) and the distribution of one sigmoid's input
+// BNStudy trains the §4.1 network (cfg.Net, by default models.BNPaperMLP: 3 hidden layers of 100 sigmoid units,
+// batch 60) on the MNIST training set without and with batch normalization, with plain SGD (our optim.SGD) and
+// the same seed and data order, and records test accuracy against steps (Fig. 1a) and the distribution of one sigmoid's input
 // (Fig. 1b, c) through the training recipe's probe.
 func BNStudy(env *reproduce.Env, cfg BNConfig) ([]*BNRun, error) {
 	if cfg.Steps < 1 || cfg.EvalEvery < 1 || cfg.ProbeEvery < 1 || cfg.ProbeN < 2 || !(cfg.LR > 0) {
@@ -78,7 +81,11 @@ func BNStudy(env *reproduce.Env, cfg BNConfig) ([]*BNRun, error) {
 		if bn {
 			r.Label = "with BN"
 		}
-		net := models.BNPaperMLP.WithBatchNorm(bn)
+		net := cfg.Net
+		if net.Classes == 0 {
+			net = models.BNPaperMLP
+		}
+		net = net.WithBatchNorm(bn)
 		probe := &train.Probe{Activation: models.MLPWithProbe(net), Every: cfg.ProbeEvery, N: cfg.ProbeN}
 		c := train.Classification{Name: "bn-mnist " + r.Label, Model: models.MLP(net), Flatten: true,
 			TestN: cfg.TestN, BatchSize: BNPaperBatchSize, Steps: cfg.Steps, EvalEvery: cfg.EvalEvery,
