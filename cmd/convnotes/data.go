@@ -31,6 +31,19 @@ func dataCmd(args []string) error {
 			fmt.Printf("%-14s %-5s  ok  %d images %dx%dx%d\n", l.name, split, im.N, im.H, im.W, im.C)
 		}
 	}
+	if src, err := data.LocateCIFAR10(); err != nil {
+		fmt.Printf("%-14s %-5s  absent (optional; experiments use Fashion-MNIST instead)  %v\n", "CIFAR-10", "", err)
+	} else {
+		for _, split := range []data.Split{data.Train, data.Test} {
+			im, err := data.CIFAR10(split)
+			if err != nil {
+				fmt.Printf("%-14s %-5s  MISSING/BAD  %v\n", "CIFAR-10", split, err)
+				failed++
+				continue
+			}
+			fmt.Printf("%-14s %-5s  ok  %d images %dx%dx%d from %s\n", "CIFAR-10", split, im.N, im.H, im.W, im.C, src)
+		}
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d dataset split(s) missing or corrupt (see the remedies above)", failed)
 	}
