@@ -94,6 +94,16 @@ func TestAlexNetSummaries(t *testing.T) {
 			}
 		})
 	}
+	// §1: "650,000 neurons": the units of the five convolutional and three FC layers at 227, 55²·96 + 27²·256 +
+	// 2·13²·384 + 13²·256 + 4096 + 4096 + 1000 = 659,272.
+	paper := summarize(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 227, 3)
+	var neurons int
+	for _, layer := range []string{"/conv1", "/conv2", "/conv3", "/conv4", "/conv5", "/fc6", "/fc7", "/fc8"} {
+		neurons += shapes.Make(dtypes.Float32, rowShape(t, paper, layer)...).Size()
+	}
+	if neurons != 659272 {
+		t.Errorf("paper net: %d neurons, want 659,272", neurons)
+	}
 	// The paper's 224: conv1 gives ⌊(224 − 11)/4⌋ + 1 = 54, not the 55 of Fig. 2, and fc6 sees 5×5×256.
 	table := summarize(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 224, 3)
 	if got := rowShape(t, table, "/conv1"); got[1] != 54 {
@@ -168,6 +178,7 @@ func TestVGGDenseEvaluation(t *testing.T) {
 	dense.DenseEval = true
 	mapCfg.DenseEval, mapCfg.ScoreMap = true, true
 	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(2))
 	run := func(c VGGConfig, x *tensors.Tensor) []float64 {
 		t.Helper()
 		exec, err := model.NewExec(b, store, mustFor(t)(VGG(c)))
@@ -279,6 +290,7 @@ func TestSmallModelsRun(t *testing.T) {
 			}
 			x := tensors.FromFlatDataAndDimensions(d, 2, tc.side, tc.side, tc.ch)
 			store := model.NewStore()
+			store.SetParam(model.ParamInitialSeed, int64(9))
 			var outs [][]float64
 			for _, impl := range []string{"fast", "native"} {
 				store.RootScope().SetParam("convnotes_layers_impl", impl)
