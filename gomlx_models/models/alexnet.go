@@ -128,6 +128,24 @@ func (c AlexNetConfig) Scaled(div int) AlexNetConfig {
 	return out
 }
 
+// WithPool returns a copy of c with another pooling window (e.g. §3.4's non-overlapping z = s = 2 baseline),
+// the Out sizes recomputed for InputSide.
+func (c AlexNetConfig) WithPool(p layers.Pool) AlexNetConfig {
+	out := c
+	out.Name = fmt.Sprintf("%s, pool %d/%d", c.Name, p.Window, max(p.Stride, p.Window))
+	out.Pool = p
+	out.Convs = append([]AlexNetConv(nil), c.Convs...)
+	side := c.InputSide
+	for i, l := range out.Convs {
+		side = (side+2*l.Pad-l.Kernel)/l.Stride + 1
+		out.Convs[i].Out = side
+		if l.Pool {
+			side = pooledSide(side, p)
+		}
+	}
+	return out
+}
+
 // Validate reports an error for an unusable configuration.
 func (c AlexNetConfig) Validate() error {
 	if len(c.Convs) == 0 || c.Classes < 1 {

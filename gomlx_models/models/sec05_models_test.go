@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/summary"
 )
 
@@ -334,6 +335,23 @@ func TestConfigValidation(t *testing.T) {
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)
+		}
+	}
+	// §3.4: with z = s = 2 the paper net's maps are 55 → 27 → 13 → 6, the same as with z = 3, s = 2.
+	for _, tc := range []struct {
+		cfg  AlexNetConfig
+		pool layers.Pool
+		outs []int
+	}{
+		{AlexNetPaper, layers.Pool{Window: 2}, []int{55, 27, 13, 13, 13}},
+		{AlexNetSmall, layers.Pool{Window: 2}, []int{32, 16, 8, 8, 8}},
+		{AlexNetSmall, layers.Pool{Window: 3, Stride: 2}, []int{32, 15, 7, 7, 7}},
+	} {
+		c := tc.cfg.WithPool(tc.pool)
+		for i, l := range c.Convs {
+			if l.Out != tc.outs[i] {
+				t.Errorf("%s: conv%d out %d, want %d", c.Name, i+1, l.Out, tc.outs[i])
+			}
 		}
 	}
 	if s := AlexNetPaper.Scaled(4); s.Convs[1].Filters != 64 || s.Convs[3].Filters != 96 || s.FC[0] != 1024 {
