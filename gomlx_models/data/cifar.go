@@ -211,7 +211,8 @@ func readCIFARArchive(archive string, files []string, spec cifarSpec) ([]*Images
 	}
 	defer f.Close()
 	sum := md5.New()
-	parts, parseErr := parseCIFARArchive(io.TeeReader(bufio.NewReader(f), sum), archive, files, spec.records)
+	// Every byte taken from f is hashed once: through the tee while the parser reads, then by the copy below.
+	parts, parseErr := parseCIFARArchive(bufio.NewReader(io.TeeReader(f, sum)), archive, files, spec.records)
 	// Hash what the parser did not read, then check the digest: a wrong digest explains any parse error.
 	if _, err := io.Copy(sum, f); err != nil {
 		return nil, &FileError{Path: archive, Op: "read", Err: err, Remedy: "check the file's permissions"}

@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,6 +173,28 @@ func TestLoadCIFARSources(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Incompressible members larger than any read-ahead buffer: the split that stops before the end of the
+	// archive must still hash all of it.
+	bigRng := rand.New(rand.NewPCG(1, 2))
+	bigMembers := map[string][]byte{}
+	for k, v := range members {
+		bigMembers[k] = v
+	}
+	for _, f := range append(append([]string{}, CIFAR10TrainFiles...), CIFAR10TestFile) {
+		b := make([]byte, 0, 40*CIFAR10RecordBytes)
+		for i := range 40 {
+			b = append(b, byte(i%10))
+			for range CIFAR10RecordBytes - 1 {
+				b = append(b, byte(bigRng.IntN(256)))
+			}
+		}
+		bigMembers[CIFAR10Dir+"/"+f] = b
+	}
+	big := tarGz(t, names, bigMembers)
+	bigPath := filepath.Join(root, "big.tar.gz")
+	writeFile(t, bigPath, big)
+	bigSpec := cifarSpec{records: 40, md5: md5Hex(big)}
+
 	tests := []struct {
 		desc     string
 		src      string
@@ -186,6 +209,8 @@ func TestLoadCIFARSources(t *testing.T) {
 		{"dir test", dir, Test, spec, records, nil, "", 0},
 		{"archive train", archivePath, Train, spec, 5 * records, nil, "", 0},
 		{"archive test", archivePath, Test, spec, records, nil, "", 5},
+		{"large archive train", bigPath, Train, bigSpec, 5 * 40, nil, "", 0},
+		{"large archive test", bigPath, Test, bigSpec, 40, nil, "", 0},
 		{"archive wrong MD5", archivePath, Test, cifarSpec{records, CIFAR10ArchiveMD5}, 0, ErrChecksum, archivePath, 0},
 		{"archive truncated", truncatedPath, Train, spec, 0, ErrChecksum, truncatedPath, 0},
 		{"archive missing member", missingPath, Test, cifarSpec{records, md5Hex(missing)}, 0, ErrNotFound, missingPath, 0},
