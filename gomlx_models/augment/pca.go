@@ -171,3 +171,21 @@ func SymmetricEigen3(a [3][3]float64) (vals [3]float64, vecs [3][3]float64) {
 	}
 	return vals, vecs
 }
+
+// AugmentNHWC applies [ColourPCA.Augment] to each of the n RGB images of an NHWC batch (h×w×3 each), one draw of
+// α per image, and returns the new batch: the training-time colour augmentation of a mini-batch.
+func (p ColourPCA) AugmentNHWC(rng *rand.Rand, pixels []float32, n, h, w int, sigma float64) ([]float32, error) {
+	if n < 0 || h < 1 || w < 1 || len(pixels) != n*h*w*3 {
+		return nil, fmt.Errorf("augment: RGB batch of %d×%d×%d×3 needs %d values, got %d", n, h, w, n*h*w*3, len(pixels))
+	}
+	out := make([]float32, 0, len(pixels))
+	size := h * w * 3
+	for i := range n {
+		im, _, err := p.Augment(rng, Image{H: h, W: w, C: 3, Pixels: pixels[i*size : (i+1)*size]}, sigma)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im.Pixels...)
+	}
+	return out, nil
+}

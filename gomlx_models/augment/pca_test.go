@@ -155,3 +155,32 @@ func TestColourPCAAugment(t *testing.T) {
 		t.Error("grey image: no error")
 	}
 }
+
+func TestColourPCAAugmentNHWC(t *testing.T) {
+	p := ColourPCA{Eigenvalues: [3]float64{0.04, 0.01, 0.001},
+		Eigenvectors: [3][3]float64{{1, 0, 0}, {0, 0.6, 0.8}, {0, 0.8, -0.6}}}
+	const n, h, w = 3, 2, 4
+	batch := make([]float32, 0, n*h*w*3)
+	for range n {
+		batch = append(batch, ramp(h, w, 3).Pixels...)
+	}
+	got, err := p.AugmentNHWC(rand.New(rand.NewPCG(4, 4)), batch, n, h, w, PCAColourSigma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range n {
+		want, _, _ := p.Augment(rng, ramp(h, w, 3), PCAColourSigma)
+		for j, v := range want.Pixels {
+			if got[i*h*w*3+j] != v {
+				t.Fatalf("image %d value %d: %v, want %v", i, j, got[i*h*w*3+j], v)
+			}
+		}
+	}
+	if got[0]-batch[0] == got[h*w*3]-batch[h*w*3] {
+		t.Error("two images got the same colour shift")
+	}
+	if _, err := p.AugmentNHWC(rng, batch[1:], n, h, w, PCAColourSigma); err == nil {
+		t.Error("wrong batch length: no error")
+	}
+}
