@@ -33,7 +33,8 @@ func NewImage(h, w, c int) Image {
 // Validate reports an error unless the sizes are positive and match len(Pixels).
 func (im Image) Validate() error {
 	if im.H < 1 || im.W < 1 || im.C < 1 || len(im.Pixels) != im.H*im.W*im.C {
-		return fmt.Errorf("augment: image %d×%d×%d with %d values is not a valid HWC image", im.H, im.W, im.C, len(im.Pixels))
+		return fmt.Errorf("augment: image %d×%d×%d with %d values is not a valid HWC image",
+			im.H, im.W, im.C, len(im.Pixels))
 	}
 	return nil
 }

@@ -11,9 +11,9 @@ import (
 // "a Gaussian with mean zero and standard deviation 0.1").
 const PCAColourSigma = 0.1
 
-// ColourPCA is the principal component analysis of the RGB values of a set of images (§4.1, the second form of
-// data augmentation): the eigenvalues λ₁ ≥ λ₂ ≥ λ₃ of the 3×3 covariance of the pixels' colours and the unit
-// eigenvectors p₁, p₂, p₃ (columns of Eigenvectors: Eigenvectors[row][i] is component row of p_i).
+// ColourPCA is the principal component analysis of the RGB values of a set of images (§4.1, the second form
+// of data augmentation): the eigenvalues λ₁ ≥ λ₂ ≥ λ₃ of the 3×3 covariance of the pixels' colours and the
+// unit eigenvectors p₁, p₂, p₃ (columns of Eigenvectors: Eigenvectors[row][i] is component row of p_i).
 type ColourPCA struct {
 	Mean         [3]float64
 	Covariance   [3][3]float64

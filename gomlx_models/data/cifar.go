@@ -42,8 +42,10 @@ const (
 
 // CIFAR10TrainFiles are the five training batches (50,000 images); CIFAR10TestFile the test batch (10,000).
 var (
-	CIFAR10TrainFiles = []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"}
-	CIFAR10TestFile   = "test_batch.bin"
+	CIFAR10TrainFiles = []string{
+		"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin",
+	}
+	CIFAR10TestFile = "test_batch.bin"
 )
 
 // CIFAR10Classes are CIFAR-10's class names, index = label (batches.meta.txt of the archive).
@@ -103,7 +105,8 @@ func LocateCIFAR10() (string, error) {
 		}
 	}
 	return "", &FileError{Path: CIFAR10Archive, Op: "locate",
-		Err:    fmt.Errorf("%w: searched %s for %s and %s/", ErrNotFound, strings.Join(dirs, ", "), CIFAR10Archive, CIFAR10Dir),
+		Err: fmt.Errorf("%w: searched %s for %s and %s/", ErrNotFound, strings.Join(dirs, ", "),
+			CIFAR10Archive, CIFAR10Dir),
 		Remedy: cifarRemedy}
 }
 

@@ -101,7 +101,8 @@ func LoadPhoto(name string, shorterSide int) (*Photo, error) {
 	sum := sha256.Sum256(content)
 	if got := hex.EncodeToString(sum[:]); got != known.SHA256 {
 		return nil, &FileError{Path: path, Op: "verify checksum",
-			Err:    &wrapped{fmt.Sprintf("%s: expected %s…, got %s…", ErrChecksum, known.SHA256[:12], got[:12]), ErrChecksum},
+			Err: &wrapped{fmt.Sprintf("%s: expected %s…, got %s…", ErrChecksum, known.SHA256[:12], got[:12]),
+				ErrChecksum},
 			Remedy: "delete it and " + remedyPhotos}
 	}
 	return decodePhoto(path, content, shorterSide, remedyPhotos)

@@ -50,7 +50,7 @@ type AlexNetConfig struct {
 // AlexNetPaper is the network of §3.5 and Fig. 2 on two GPUs: conv2, conv4 and conv5 are grouped (2 towers), so
 // their kernels are 5×5×48, 3×3×192 and 3×3×192. The paper writes 224×224×3 inputs, but conv1 (11×11, stride
 // 4, no padding) gives the stated 55×55×96 only from 227×227: (227 − 11)/4 + 1 = 55, while 224 gives 54.25.
-// 60,965,224 parameters ("60 million", §1).
+// 60,965,224 parameters (the abstract's "60 million").
 var AlexNetPaper = AlexNetConfig{
 	Name:      "AlexNet (paper, two towers)",
 	InputSide: 227,

@@ -71,8 +71,8 @@ func TestAlexNetSummaries(t *testing.T) {
 		macs      int64
 		conv1Side int
 	}{
-		// §1: "60 million parameters"; 11·11·3·96+96 + 5·5·48·256+256 + 3·3·256·384+384 + 2·(3·3·192·384+384)/… see
-		// the config: 34,944 + 307,456 + 885,120 + 663,936 + 442,624 + 37,752,832 + 16,781,312 + 4,097,000.
+		// Abstract: "60 million parameters". Per layer:
+		// 34,944 + 307,456 + 885,120 + 663,936 + 442,624 + 37,752,832 + 16,781,312 + 4,097,000.
 		{"paper at 227", AlexNetPaper, 227, 60965224,
 			convMACs(55, 96, 11, 3, 1) + convMACs(27, 256, 5, 96, 2) + convMACs(13, 384, 3, 256, 1) +
 				convMACs(13, 384, 3, 384, 2) + convMACs(13, 256, 3, 384, 2) + fc, 55},
@@ -95,7 +95,7 @@ func TestAlexNetSummaries(t *testing.T) {
 			}
 		})
 	}
-	// §1: "650,000 neurons": the units of the five convolutional and three FC layers at 227, 55²·96 + 27²·256 +
+	// Abstract: "650,000 neurons": the units of the five convolutional and three FC layers at 227, 55²·96 + 27²·256 +
 	// 2·13²·384 + 13²·256 + 4096 + 4096 + 1000 = 659,272.
 	paper := summarize(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 227, 3)
 	var neurons int

@@ -85,7 +85,8 @@ type VGGConfig struct {
 	DenseEval bool
 	// ScoreMap (with DenseEval) returns the class-score map [batch, h, w, Classes] instead of its average.
 	ScoreMap bool
-	// LRN is the normalization of the A-LRN configuration (the paper uses AlexNet's constants, §4.1).
+	// LRN is the normalization of the A-LRN configuration (§2.1: "the parameters for the LRN layer are those
+	// of (Krizhevsky et al., 2012)").
 	LRN layers.LRN
 }
 
