@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
@@ -42,6 +43,17 @@ func dataCmd(args []string) error {
 				continue
 			}
 			fmt.Printf("%-14s %-5s  ok  %d images %dx%dx%d from %s\n", "CIFAR-10", split, im.N, im.H, im.W, im.C, src)
+		}
+	}
+	for _, p := range data.Photos {
+		switch im, err := data.LoadPhoto(p.Name, 0); {
+		case errors.Is(err, data.ErrNotFound):
+			fmt.Printf("%-14s %-5s  absent (optional; notebook 05's figures)  %v\n", "photo", "", err)
+		case err != nil:
+			fmt.Printf("%-14s %-5s  MISSING/BAD  %v\n", "photo", "", err)
+			failed++
+		default:
+			fmt.Printf("%-14s %-5s  ok  %s %dx%dx3\n", "photo", "", p.Name, im.H, im.W)
 		}
 	}
 	if failed > 0 {

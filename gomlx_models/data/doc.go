@@ -26,7 +26,7 @@
 // CIFAR-10 (Krizhevsky 2009) cannot be downloaded at run time: CIFAR10 reads it when the user has put
 // cifar-10-binary.tar.gz (MD5-checked, read directly) or its extracted cifar-10-batches-bin/ under
 // $CONVNOTES_DATA, and CIFAR10OrFashionMNIST falls back to Fashion-MNIST, naming the dataset it returns.
-// Photo loads one of the sample photographs that `make data` extracts from Debian packages (see photos.go).
+// LoadPhoto loads one of the sample photographs that `make data` extracts from Debian packages (see photos.go).
 //
 // # Errors
 //
