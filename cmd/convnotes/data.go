@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
@@ -29,6 +30,30 @@ func dataCmd(args []string) error {
 				continue
 			}
 			fmt.Printf("%-14s %-5s  ok  %d images %dx%dx%d\n", l.name, split, im.N, im.H, im.W, im.C)
+		}
+	}
+	if src, err := data.LocateCIFAR10(); err != nil {
+		fmt.Printf("%-14s %-5s  absent (optional; experiments use Fashion-MNIST instead)  %v\n", "CIFAR-10", "", err)
+	} else {
+		for _, split := range []data.Split{data.Train, data.Test} {
+			im, err := data.CIFAR10(split)
+			if err != nil {
+				fmt.Printf("%-14s %-5s  MISSING/BAD  %v\n", "CIFAR-10", split, err)
+				failed++
+				continue
+			}
+			fmt.Printf("%-14s %-5s  ok  %d images %dx%dx%d from %s\n", "CIFAR-10", split, im.N, im.H, im.W, im.C, src)
+		}
+	}
+	for _, p := range data.Photos {
+		switch im, err := data.LoadPhoto(p.Name, 0); {
+		case errors.Is(err, data.ErrNotFound):
+			fmt.Printf("%-14s %-5s  absent (optional; notebook 05's figures)  %v\n", "photo", "", err)
+		case err != nil:
+			fmt.Printf("%-14s %-5s  MISSING/BAD  %v\n", "photo", "", err)
+			failed++
+		default:
+			fmt.Printf("%-14s %-5s  ok  %s %dx%dx3\n", "photo", "", p.Name, im.H, im.W)
 		}
 	}
 	if failed > 0 {

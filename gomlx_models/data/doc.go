@@ -21,6 +21,13 @@
 // Every file is checked against the SHA-256 digests in KnownFiles (either the compressed or the
 // raw form) before it is parsed. Loaded splits are cached for the life of the process.
 //
+// # CIFAR-10 and photos
+//
+// CIFAR-10 (Krizhevsky 2009) cannot be downloaded at run time: CIFAR10 reads it when the user has put
+// cifar-10-binary.tar.gz (MD5-checked, read directly) or its extracted cifar-10-batches-bin/ under
+// $CONVNOTES_DATA, and CIFAR10OrFashionMNIST falls back to Fashion-MNIST, naming the dataset it returns.
+// LoadPhoto loads one of the sample photographs that `make data` extracts from Debian packages (see photos.go).
+//
 // # Errors
 //
 // Failures concerning a file are *FileError values: Error() gives one line naming the file, the
