@@ -216,15 +216,19 @@ func InceptionV3(cfg InceptionV3Config) (func(scope *model.Scope, x *graph.Node)
 		}
 	}
 	return func(scope *model.Scope, x *graph.Node) *graph.Node {
-		return InceptionV3Top(scope, InceptionV3Features(scope, x), cfg)
+		logits, _ := InceptionV3WithTaps(scope, x, cfg)
+		return logits
 	}, nil
 }
 
-// InceptionV3Features runs the convolutional part: images [batch, H, W, 3] → the 8×8×2048 grid (at 299×299).
-func InceptionV3Features(scope *model.Scope, x *graph.Node) *graph.Node {
+// InceptionV3WithTaps builds the network like [InceptionV3] and also returns its intermediate outputs by name:
+// every module's ("stem", "mixed0" … "mixed10", as Keras names them), the pooled features ("avg_pool") and each
+// hidden dense layer's after its ReLU ("dense1", …). The grid sizes are asserted at 299×299 inputs.
+func InceptionV3WithTaps(scope *model.Scope, x *graph.Node, cfg InceptionV3Config) (logits *graph.Node, taps map[string]*graph.Node) {
 	if x.Rank() != 4 || x.Shape().Dimensions[3] != 3 {
 		panic(fmt.Errorf("InceptionV3: want [batch, height, width, 3] images, got %s", x.Shape()))
 	}
+	taps = make(map[string]*graph.Node)
 	dims := x.Shape().Dimensions
 	is299 := dims[1] == InceptionV3Size && dims[2] == InceptionV3Size
 	for _, m := range InceptionV3Modules {
@@ -232,21 +236,19 @@ func InceptionV3Features(scope *model.Scope, x *graph.Node) *graph.Node {
 		if is299 {
 			x.AssertDims(dims[0], m.Grid, m.Grid, m.Channels)
 		}
+		taps[m.Name] = x
 	}
-	return x
-}
-
-// InceptionV3Top pools the feature grid and applies the classifier: global average pooling (Keras's top; nsfwjs's
-// 8×8 average pooling and flatten are the same at 299×299), the hidden ReLU layers, and the logits.
-func InceptionV3Top(scope *model.Scope, features *graph.Node, cfg InceptionV3Config) *graph.Node {
-	x := layers.GlobalAvgPool(scope.In("avg_pool"), features)
+	// Keras's top pools globally; nsfwjs's 8×8 average pooling and flatten are the same at 299×299.
+	x = layers.GlobalAvgPool(scope.In("avg_pool"), x)
+	taps["avg_pool"] = x
 	for i, h := range cfg.Hidden {
 		x = layers.ReLU(layers.Dense(scope.In("dense%d", i+1), x, h))
+		taps[fmt.Sprintf("dense%d", i+1)] = x
 		if i < len(cfg.Dropout) {
 			x = gomlxlayers.DropoutStatic(scope.In("dropout%d", i+1), x, cfg.Dropout[i])
 		}
 	}
-	return layers.Dense(scope.In("predictions"), x, cfg.Classes)
+	return layers.Dense(scope.In("predictions"), x, cfg.Classes), taps
 }
 
 // InceptionModuleApply builds one module under scope.In(m.Name): each branch's steps in order, then the
