@@ -55,9 +55,13 @@ func TestMapInceptionV3Errors(t *testing.T) {
 		topo  func(*tfjs.Model)
 		words []string
 	}{
-		{"missing tensor", func(x []tfjs.Tensor) []tfjs.Tensor { return slices.Delete(x, find("conv2d_8/kernel"), find("conv2d_8/kernel")+1) }, nil,
+		{"missing tensor", func(x []tfjs.Tensor) []tfjs.Tensor {
+			return slices.Delete(x, find("conv2d_8/kernel"), find("conv2d_8/kernel")+1)
+		}, nil,
 			[]string{"1 variables without a tensor", "/mixed0/branch5x5/conv2/weights"}},
-		{"extra tensor", func(x []tfjs.Tensor) []tfjs.Tensor { return append(x, tfjs.Tensor{Name: "conv2d_95/kernel", Shape: []int{1}, Values: []float32{0}}) }, nil,
+		{"extra tensor", func(x []tfjs.Tensor) []tfjs.Tensor {
+			return append(x, tfjs.Tensor{Name: "conv2d_95/kernel", Shape: []int{1}, Values: []float32{0}})
+		}, nil,
 			[]string{"1 tensors without a variable", "conv2d_95/kernel"}},
 		{"mis-shaped tensor", func(x []tfjs.Tensor) []tfjs.Tensor {
 			i := find("dense_3/bias")
