@@ -13,9 +13,10 @@ import (
 // Szegedy, Vanhoucke, Ioffe, Shlens & Wojna 2016, "Rethinking the Inception Architecture for Computer Vision":
 // Inception v3 (Table 1) as Keras's applications.InceptionV3 builds it, so that weights trained with Keras (the
 // nsfwjs model of section 08) load one to one. Every convolution is a "conv2d_bn" unit: a convolution without
-// bias, BatchNormalization without γ (scale=False, ε = 0.001) and a ReLU (§8: BN also in the auxiliary-free net).
+// bias, BatchNormalization without γ (scale=False, ε = 0.001) and a ReLU: BN after every convolution, as Keras
+// builds it (the paper's Inception-v3 row of Table 3 adds BN to the auxiliary classifier, which Keras omits).
 const (
-	// InceptionV3Size is the input resolution: 299×299×3 (§8).
+	// InceptionV3Size is the input resolution: 299×299×3 (§6, Table 1).
 	InceptionV3Size = 299
 	// InceptionV3FeatureWidth is the width of the last 8×8 grid and of the pooled feature vector.
 	InceptionV3FeatureWidth = 2048
@@ -128,8 +129,9 @@ func ReductionB(name string) InceptionModule {
 	}}
 }
 
-// InceptionE is the 8×8 module with expanded filter banks of Fig. 7 (§6: "promote high dimensional
-// representations"): the 3×3 outputs split into parallel 1×3 and 3×1 convolutions.
+// InceptionE is the 8×8 module with expanded filter banks of Fig. 7, used on the coarsest grid "to promote high
+// dimensional representations" (§6; principle 2 of §2): the 3×3 outputs split into parallel 1×3 and 3×1
+// convolutions.
 func InceptionE(name string) InceptionModule {
 	return InceptionModule{Name: name, Kind: "InceptionE", Grid: 8, Channels: 2048, Branches: []InceptionBranch{
 		branch("branch1x1", same(320, 1, 1)),

@@ -19,7 +19,8 @@ import (
 // 23,851,784 with the 1000-class top, of which 23,817,352 trainable (conv kernels, BN β, dense) and 34,432
 // non-trainable (BN moving mean and variance: 2 × 17,216 channels; no γ since scale=False). With nsfwjs's
 // 256-128-5 head instead: 21,802,784 backbone + 558,085 = 22,360,869, the value count of nsfwjs's manifest.
-// Multiply-adds: the paper's "about 5 billion" (§6, Table 3's 5.0 billion for v3).
+// Multiply-adds: the abstract's "computational cost of 5 billion multiply-adds per inference" (Keras's layout,
+// counted by summary.Of: 5.71 billion).
 func TestInceptionV3Counts(t *testing.T) {
 	b := goBackend(t)
 	input := shapes.Make(dtypes.Float32, 1, InceptionV3Size, InceptionV3Size, 3)

@@ -273,6 +273,15 @@ type Prediction struct {
 	Top                   []ClassProbability
 }
 
+// String lists the classes by decreasing probability, e.g. "Neutral 96.8%, Sexy 1.5%, …".
+func (p Prediction) String() string {
+	parts := make([]string, len(p.Top))
+	for i, c := range p.Top {
+		parts[i] = fmt.Sprintf("%s %.1f%%", c.Class, 100*c.Probability)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // ClassProbability is one class with its probability.
 type ClassProbability struct {
 	Class       string

@@ -172,6 +172,14 @@ func TestPreprocess(t *testing.T) {
 	}
 }
 
+// TestPredictionString lists classes by decreasing probability.
+func TestPredictionString(t *testing.T) {
+	p := Prediction{Top: []ClassProbability{{"Neutral", 0.968}, {"Sexy", 0.015}}}
+	if got, want := p.String(), "Neutral 96.8%, Sexy 1.5%"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
 // TestSoftmax: sums to 1, ordered like the logits, stable for large logits.
 func TestSoftmax(t *testing.T) {
 	p := Softmax([]float32{1000, 999, -5})
