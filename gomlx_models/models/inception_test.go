@@ -75,7 +75,8 @@ func TestInceptionV3Units(t *testing.T) {
 }
 
 // TestInceptionV3FastMatchesNative runs the whole network with random weights on a 75×75 image (the smallest
-// input Keras accepts) with the Fast and the Native layers; the logits agree.
+// input Keras accepts) with the Fast and the Native layers (seeded, so the same weights every run); the logits
+// agree to 1e-4 of the largest.
 func TestInceptionV3FastMatchesNative(t *testing.T) {
 	backend := goBackend(t)
 	fn, err := InceptionV3(InceptionV3NSFWJS)
@@ -110,7 +111,8 @@ func TestInceptionV3FastMatchesNative(t *testing.T) {
 		maxDiff = math.Max(maxDiff, math.Abs(float64(outs[0][k]-outs[1][k])))
 		maxRef = math.Max(maxRef, math.Abs(float64(outs[0][k])))
 	}
-	if len(outs[0]) != 5 || maxDiff > 1e-3*math.Max(maxRef, 1) || math.IsNaN(maxDiff) {
+	t.Logf("Fast vs Native: max diff %.3g, max |logit| %.3g", maxDiff, maxRef)
+	if len(outs[0]) != 5 || maxRef == 0 || maxDiff > 1e-4*maxRef || math.IsNaN(maxDiff) {
 		t.Errorf("%d logits, Fast vs Native max diff %.3g (max |logit| %.3g)", len(outs[0]), maxDiff, maxRef)
 	}
 }
