@@ -41,6 +41,7 @@ data:
 	  else echo "Fashion-MNIST missing: run 'sudo apt-get install dataset-fashion-mnist' (only the Fashion-MNIST experiments need it)"; fi; \
 	fi
 	$(GO) run ./cmd/convnotes data
+	scripts/fetch_nsfwjs.sh
 
 vet:
 	$(GO) vet ./...
