@@ -89,7 +89,7 @@ func TestInceptionV3FastMatchesNative(t *testing.T) {
 	if err := store.SetRNGStateFromSeed(5); err != nil {
 		t.Fatal(err)
 	}
-	var outs [2][]float32
+	var outs [2][]float64
 	for i, impl := range []layers.Impl{layers.Native, layers.Fast} {
 		store.RootScope().SetParam(layers.ParamImpl, impl)
 		exec, err := model.NewExec(backend, store, func(scope *model.Scope, in []*graph.Node) []*graph.Node {
