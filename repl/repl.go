@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 		defer cancel()
 		_ = r.kernel().Shutdown(sctx)
 	}()
@@ -165,6 +165,10 @@ func (r *REPL) kernel() *kernel.Kernel {
 	return r.k
 }
 
+// shutdownWait bounds the wait for the kernel's shutdown and clean-up
+// (Kernel.Shutdown itself takes at most about 15 s).
+const shutdownWait = 30 * time.Second
+
 // shutdownOnTermination shuts the kernel down when the process gets SIGHUP
 // (terminal closed) or SIGTERM, then lets the signal end the process as it
 // would have: the kernel runs in its own process group and would otherwise
@@ -176,7 +180,9 @@ func (r *REPL) shutdownOnTermination() (stop func()) {
 	go func() {
 		select {
 		case sig := <-sigs:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// Wait for the whole clean-up (it is bounded), also when the main
+			// goroutine started it first on the terminal's end of input.
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 			if k := r.kernel(); k != nil {
 				_ = k.Shutdown(ctx)
 			}
