@@ -32,6 +32,9 @@ func reproduceCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutDir(*out); err != nil {
+		return err
+	}
 	train.SetQuick(*quick)
 	exps, err := experiments.Select(names...)
 	if err != nil {
