@@ -114,3 +114,28 @@ func TestDataCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchErrors checks bench's usage errors: exit status 2 and the
+// command's name said once.
+func TestBenchErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--models", "foo"},
+		{"bench", "--modes", "fly"},
+		{"bench", "--columns", "jax"},
+		{"bench", "--torch-device", "tpu"},
+		{"bench", "--rounds", "-1"},
+		{"bench", "extra"},
+		{"bench", "--no-such-flag"},
+	} {
+		_, stderr, code := convnotes(t, nil, args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", args, code, stderr)
+		}
+		if strings.Contains(stderr, "bench: bench:") {
+			t.Errorf("%q: repeated prefix: %s", args, stderr)
+		}
+	}
+	if got := errorLine("bench", errors.New("bench: bench: unknown model")); got != "unknown model" {
+		t.Errorf("errorLine = %q", got)
+	}
+}
