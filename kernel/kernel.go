@@ -59,7 +59,9 @@ type Options struct {
 	// lines are kept either way and reported when the kernel dies.
 	Log io.Writer
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
-	// kernel is told the front-end does not support input.
+	// kernel is told the front-end does not support input, and cell programs
+	// get an empty standard input (a read ends at once instead of waiting
+	// for input that can never come).
 	OnInput func(prompt string, password bool) (string, error)
 	// TCP connects to the kernel over loopback TCP ports instead of Unix
 	// sockets in the kernel's private folder (the default where the folder's
@@ -403,6 +405,12 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	if err := s.handshake(ctx); err != nil {
 		s.close()
 		return nil, err
+	}
+	if k.opts.OnInput == nil {
+		if err := installStdinEOF(tmp, 5*time.Second); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	go s.heartbeatLoop()
 	return s, nil

@@ -667,3 +667,20 @@ func running(pid int) bool {
 	_, after, _ := strings.Cut(string(stat), ") ")
 	return !strings.HasPrefix(after, "Z")
 }
+
+// TestStdinIsEmpty checks that a cell reading standard input gets
+// end-of-file at once (GoNB would keep its stdin pipe open until the end).
+func TestStdinIsEmpty(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got collect
+	code := "import (\"io\"; \"os\")\n%%\nb, err := io.ReadAll(os.Stdin)\nfmt.Println(\"read\", len(b), err)\n"
+	res, err := k.Execute(ctx, code, got.add)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("Execute: %v, %v", err, res.Err())
+	}
+	if out := got.stream("stdout"); out != "read 0 <nil>\n" {
+		t.Errorf("stdout = %q, want %q", out, "read 0 <nil>\n")
+	}
+}

@@ -220,6 +220,9 @@ func (r *REPL) loopInteractive(ctx context.Context) error {
 			_ = os.MkdirAll(filepath.Dir(history), 0o755)
 		}
 	}
+	if history != "" {
+		privateFile(history)
+	}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            r.prompt(),
 		HistoryFile:       history,
@@ -251,6 +254,15 @@ func (r *REPL) loopInteractive(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// privateFile creates path readable by its owner only, or makes it so: the
+// history holds the code typed at the prompt (readline would create it 0644).
+func privateFile(path string) {
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		_ = f.Close()
+	}
+	_ = os.Chmod(path, 0o600)
 }
 
 // loopLines reads lines from a non-terminal input, without prompts.
@@ -347,6 +359,7 @@ func (r *REPL) execute(ctx context.Context, code string) error {
 			}
 		}
 	}()
+	r.rend.startCell()
 	res, err := r.k.Execute(ctx, code, r.rend.output)
 	signal.Stop(sigs)
 	close(done)

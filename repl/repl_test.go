@@ -398,6 +398,9 @@ func TestPTY(t *testing.T) {
 			if err != nil || !strings.Contains(string(hist), ":open "+nb) {
 				t.Errorf("history file lacks the :open line: %q %v", hist, err)
 			}
+			if fi, err := os.Stat(filepath.Join(dir, "history")); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("history file mode %v (%v), want 0600", fi.Mode().Perm(), err)
+			}
 			assertNoKernelFolder(t, tmp, "after Ctrl-D")
 			return
 		}
@@ -511,5 +514,31 @@ func TestNonInteractiveLongOutput(t *testing.T) {
 	if n != lines || !strings.Contains(got, fmt.Sprintf("line %010d\nTHE-END\n", lines-1)) {
 		tail := got[max(0, len(got)-200):]
 		t.Fatalf("got %d lines, want %d then THE-END; output ends:\n%s\nstderr:\n%s", n, lines, tail, errOut.String())
+	}
+}
+
+// TestCellFailureSaidOnce checks that a failing program's exit status is
+// printed once, and that a cell reading standard input gets end-of-file at
+// once instead of waiting for input that never comes.
+func TestCellFailureSaidOnce(t *testing.T) {
+	script := strings.Join([]string{
+		"os.Exit(3)",
+		`import ("io"; "os")`,
+		"%%",
+		`b, err := io.ReadAll(os.Stdin); fmt.Println("read", len(b), err)`,
+	}, "\n") + "\n"
+	start := time.Now()
+	out, errOut, err := runScript(t, script)
+	if !errors.Is(err, ErrFailed) {
+		t.Errorf("Run error = %v, want ErrFailed", err)
+	}
+	if n := strings.Count(errOut, "exit status 3"); n != 1 {
+		t.Errorf("exit status printed %d times, want once:\n%s", n, errOut)
+	}
+	if !strings.Contains(out, "read 0 <nil>") {
+		t.Errorf("stdin read: stdout %q\nstderr %q", out, errOut)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("took %s: the stdin read waited", d)
 	}
 }
