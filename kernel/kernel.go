@@ -25,14 +25,15 @@ const (
 	// interruptGrace is how long a timed-out cell is given to stop after the
 	// interrupt: GoNB sends SIGINT, then SIGKILL after 5 s.
 	interruptGrace = 12 * time.Second
-	// idleQuiet is how long Execute waits, after the execute_reply, for the
-	// next iopub message of the cell before it declares the output
-	// incomplete. GoNB may reply before a long output is fully published,
-	// so the wait restarts with every message.
-	idleQuiet = 30 * time.Second
 	// sendTimeout bounds every ZeroMQ send.
 	sendTimeout = 10 * time.Second
 )
+
+// idleQuiet is how long Execute waits, after the execute_reply, for the next
+// iopub message of the cell before it declares the output incomplete. GoNB may
+// reply before a long output is fully published, so the wait restarts with
+// every message. A variable so that tests can shorten it.
+var idleQuiet = 30 * time.Second
 
 // Options configures Start.
 type Options struct {
