@@ -684,3 +684,43 @@ func TestStdinIsEmpty(t *testing.T) {
 		t.Errorf("stdout = %q, want %q", out, "read 0 <nil>\n")
 	}
 }
+
+// TestForgedMessageStopsGoNB pins an upstream limitation the README states:
+// GoNB v0.11.4 stops on a message it cannot verify. Over loopback TCP
+// (Options.TCP, or a kernel Jupyter starts) any local user can send one; the
+// default Unix sockets in the 0700 folder leave that to the owner only (see
+// TestKernelReachableOnlyByOwner). If this test fails, GoNB has changed:
+// update the README's security notes.
+func TestForgedMessageStopsGoNB(t *testing.T) {
+	k := startKernel(t, Options{TCP: true})
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.conn.Transport != "tcp" {
+		t.Fatalf("transport %q, want tcp", s.conn.Transport)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	forger := zmq4.NewDealer(ctx, zmq4.WithLogger(discardLogger))
+	defer func() { _ = forger.Close() }()
+	if err := forger.Dial(s.conn.endpoint(s.conn.ShellPort)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMessage("forger", "execute_request", map[string]any{"code": "%%\nfmt.Println(1)", "silent": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := m.encode([]byte("not-the-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forger.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-k.Dead():
+	case <-time.After(30 * time.Second):
+		t.Fatal("GoNB survived a badly signed message: update the README's security notes")
+	}
+}
