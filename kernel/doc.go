@@ -4,10 +4,18 @@
 //
 // A Kernel is started with [Start]. Start builds (once, then caches) the gonb
 // and goimports binaries pinned by this module's go.mod (they are Go tool
-// dependencies, never installed "@latest"), writes its own connection file
-// (127.0.0.1 only, random free ports, an HMAC-SHA256 key, mode 0600, removed on
-// shutdown) and connects the five ZeroMQ channels (shell, iopub, control, stdin
-// and heartbeat) through the pure-Go github.com/go-zeromq/zmq4.
+// dependencies, never installed "@latest"), creates a private folder (mode
+// 0700, removed on shutdown) holding its own connection file (an HMAC-SHA256
+// key, mode 0600) and the Unix sockets of the five ZeroMQ channels (shell,
+// iopub, control, stdin and heartbeat), and connects them through the pure-Go
+// github.com/go-zeromq/zmq4. No other user can reach the kernel; loopback TCP
+// is used only on request ([Options.TCP]) or when the folder's path is too long
+// for a socket address.
+//
+// The kernel runs in its own process group with a watchdog that kills the
+// group (kernel, compiler, cell program) when the driving process dies, even
+// by SIGKILL; folders such a death leaves behind are removed by the next
+// Start in another process. Cell programs get an empty standard input.
 //
 // Every message sent is signed, and every message received is verified: a
 // message with a bad signature is dropped and counted ([Kernel.BadSignatures]).
@@ -22,6 +30,8 @@
 // process exiting; either way every pending call returns a [*DeadError]
 // instead of hanging. Cells can be given a timeout ([Options.CellTimeout] or a
 // context deadline): the cell is interrupted and [ErrCellTimeout] returned.
+// [Kernel.Execute] returns only once every output of the cell has arrived
+// (the iopub idle status), however long the output.
 //
 // This package knows nothing about models (data flows one way: data → model →
 // train → plots → notebook/REPL).

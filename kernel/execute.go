@@ -164,8 +164,9 @@ func stripANSI(s string) string { return ansiSeq.ReplaceAllString(s, "") }
 //
 // A failing cell is not an error of Execute: see Result.Err. Execute's error
 // is non-nil when the cell could not run to completion: kernel death
-// (*DeadError), incomplete output (ErrOutputIncomplete), timeout (ErrCellTimeout; the cell is interrupted first), the
-// context's error, or ErrShutdown. A partial Result may come with it.
+// (*DeadError), incomplete output (ErrOutputIncomplete), timeout
+// (ErrCellTimeout; the cell is interrupted first), the context's error, or
+// ErrShutdown. A partial Result may come with it.
 func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)) (*Result, error) {
 	s, err := k.session()
 	if err != nil {

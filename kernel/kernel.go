@@ -25,14 +25,15 @@ const (
 	// interruptGrace is how long a timed-out cell is given to stop after the
 	// interrupt: GoNB sends SIGINT, then SIGKILL after 5 s.
 	interruptGrace = 12 * time.Second
-	// idleQuiet is how long Execute waits, after the execute_reply, for the
-	// next iopub message of the cell before it declares the output
-	// incomplete. GoNB may reply before a long output is fully published,
-	// so the wait restarts with every message.
-	idleQuiet = 30 * time.Second
 	// sendTimeout bounds every ZeroMQ send.
 	sendTimeout = 10 * time.Second
 )
+
+// idleQuiet is how long Execute waits, after the execute_reply, for the next
+// iopub message of the cell before it declares the output incomplete. GoNB may
+// reply before a long output is fully published, so the wait restarts with
+// every message. A variable so that tests can shorten it.
+var idleQuiet = 30 * time.Second
 
 // Options configures Start.
 type Options struct {
@@ -59,7 +60,9 @@ type Options struct {
 	// lines are kept either way and reported when the kernel dies.
 	Log io.Writer
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
-	// kernel is told the front-end does not support input.
+	// kernel is told the front-end does not support input, and cell programs
+	// get an empty standard input (a read ends at once instead of waiting
+	// for input that can never come).
 	OnInput func(prompt string, password bool) (string, error)
 	// TCP connects to the kernel over loopback TCP ports instead of Unix
 	// sockets in the kernel's private folder (the default where the folder's
@@ -403,6 +406,12 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	if err := s.handshake(ctx); err != nil {
 		s.close()
 		return nil, err
+	}
+	if k.opts.OnInput == nil {
+		if err := installStdinEOF(tmp, 5*time.Second); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	go s.heartbeatLoop()
 	return s, nil

@@ -667,3 +667,60 @@ func running(pid int) bool {
 	_, after, _ := strings.Cut(string(stat), ") ")
 	return !strings.HasPrefix(after, "Z")
 }
+
+// TestStdinIsEmpty checks that a cell reading standard input gets
+// end-of-file at once (GoNB would keep its stdin pipe open until the end).
+func TestStdinIsEmpty(t *testing.T) {
+	k := shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got collect
+	code := "import (\"io\"; \"os\")\n%%\nb, err := io.ReadAll(os.Stdin)\nfmt.Println(\"read\", len(b), err)\n"
+	res, err := k.Execute(ctx, code, got.add)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("Execute: %v, %v", err, res.Err())
+	}
+	if out := got.stream("stdout"); out != "read 0 <nil>\n" {
+		t.Errorf("stdout = %q, want %q", out, "read 0 <nil>\n")
+	}
+}
+
+// TestForgedMessageStopsGoNB pins an upstream limitation the README states:
+// GoNB v0.11.4 stops on a message it cannot verify. Over loopback TCP
+// (Options.TCP, or a kernel Jupyter starts) any local user can send one; the
+// default Unix sockets in the 0700 folder leave that to the owner only (see
+// TestKernelReachableOnlyByOwner). If this test fails, GoNB has changed:
+// update the README's security notes.
+func TestForgedMessageStopsGoNB(t *testing.T) {
+	k := startKernel(t, Options{TCP: true})
+	s, err := k.session()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.conn.Transport != "tcp" {
+		t.Fatalf("transport %q, want tcp", s.conn.Transport)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	forger := zmq4.NewDealer(ctx, zmq4.WithLogger(discardLogger))
+	defer func() { _ = forger.Close() }()
+	if err := forger.Dial(s.conn.endpoint(s.conn.ShellPort)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMessage("forger", "execute_request", map[string]any{"code": "%%\nfmt.Println(1)", "silent": false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := m.encode([]byte("not-the-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := forger.SendMulti(zmq4.NewMsgFrom(frames...)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-k.Dead():
+	case <-time.After(30 * time.Second):
+		t.Fatal("GoNB survived a badly signed message: update the README's security notes")
+	}
+}

@@ -66,7 +66,17 @@ type renderer struct {
 	images      ImageMode
 	imageDir    string
 	nImages     int
+	// stderrTail is the end of what the current cell wrote on stderr: GoNB
+	// both prints "exit status N" there and reports it as the cell's error,
+	// which is then not printed a second time.
+	stderrTail string
 }
+
+// stderrTailLen bounds renderer.stderrTail.
+const stderrTailLen = 512
+
+// startCell forgets the previous cell's stderr.
+func (r *renderer) startCell() { r.stderrTail = "" }
 
 // output renders one kernel output.
 func (r *renderer) output(o kernel.Output) {
@@ -75,6 +85,10 @@ func (r *renderer) output(o kernel.Output) {
 		w := r.out
 		if o.Name == "stderr" {
 			w = r.errOut
+			r.stderrTail += o.Text
+			if n := len(r.stderrTail); n > stderrTailLen {
+				r.stderrTail = r.stderrTail[n-stderrTailLen:]
+			}
 		}
 		_, _ = io.WriteString(w, o.Text)
 	case kernel.OutputDisplayData, kernel.OutputUpdateDisplayData, kernel.OutputExecuteResult:
@@ -83,6 +97,13 @@ func (r *renderer) output(o kernel.Output) {
 		text := strings.Join(o.Traceback, "\n")
 		if strings.TrimSpace(text) == "" {
 			text = o.EName + ": " + o.EValue
+		}
+		said := strings.TrimSpace(stripANSI(r.stderrTail))
+		if t := strings.TrimSpace(stripANSI(text)); t != "" && (strings.HasSuffix(said, "\n"+t) || said == t) {
+			return // already on the terminal, from stderr
+		}
+		if v := strings.TrimSpace(o.EValue); v != "" && len(o.Traceback) == 0 && (strings.HasSuffix(said, "\n"+v) || said == v) {
+			return
 		}
 		fmt.Fprintf(r.errOut, "%s\n", strings.TrimRight(text, "\n"))
 	case kernel.OutputClearOutput:
@@ -204,3 +225,6 @@ func htmlToText(s string) string {
 	}
 	return strings.TrimSpace(blankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
 }
+
+// stripANSI removes ANSI escape sequences.
+func stripANSI(s string) string { return ansiSeq.ReplaceAllString(s, "") }

@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 		defer cancel()
 		_ = r.kernel().Shutdown(sctx)
 	}()
@@ -165,6 +165,10 @@ func (r *REPL) kernel() *kernel.Kernel {
 	return r.k
 }
 
+// shutdownWait bounds the wait for the kernel's shutdown and clean-up
+// (Kernel.Shutdown itself takes at most about 15 s).
+const shutdownWait = 30 * time.Second
+
 // shutdownOnTermination shuts the kernel down when the process gets SIGHUP
 // (terminal closed) or SIGTERM, then lets the signal end the process as it
 // would have: the kernel runs in its own process group and would otherwise
@@ -176,7 +180,9 @@ func (r *REPL) shutdownOnTermination() (stop func()) {
 	go func() {
 		select {
 		case sig := <-sigs:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			// Wait for the whole clean-up (it is bounded), also when the main
+			// goroutine started it first on the terminal's end of input.
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 			if k := r.kernel(); k != nil {
 				_ = k.Shutdown(ctx)
 			}
@@ -214,6 +220,9 @@ func (r *REPL) loopInteractive(ctx context.Context) error {
 			_ = os.MkdirAll(filepath.Dir(history), 0o755)
 		}
 	}
+	if history != "" {
+		privateFile(history)
+	}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            r.prompt(),
 		HistoryFile:       history,
@@ -245,6 +254,15 @@ func (r *REPL) loopInteractive(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// privateFile creates path readable by its owner only, or makes it so: the
+// history holds the code typed at the prompt (readline would create it 0644).
+func privateFile(path string) {
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		_ = f.Close()
+	}
+	_ = os.Chmod(path, 0o600)
 }
 
 // loopLines reads lines from a non-terminal input, without prompts.
@@ -341,6 +359,7 @@ func (r *REPL) execute(ctx context.Context, code string) error {
 			}
 		}
 	}()
+	r.rend.startCell()
 	res, err := r.k.Execute(ctx, code, r.rend.output)
 	signal.Stop(sigs)
 	close(done)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,10 +95,13 @@ func benchCmd(args []string) error {
 	}
 	cfg.Torch.Device = *torchDevice
 	cfg.Progress = func(line string) { fmt.Fprintln(os.Stderr, line) }
+	if err := checkBenchFlags(cfg, *batchLeNet, *batchResNet, *rounds, *maxSteps, *threads); err != nil {
+		return err
+	}
 
 	be, err := backend.New(*backendName)
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -110,8 +114,32 @@ func benchCmd(args []string) error {
 			err = werr
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+	return err
+}
+
+// checkBenchFlags rejects flag values bench.Run would refuse, as usage errors
+// (exit status 2) before anything starts.
+func checkBenchFlags(cfg bench.Config, ints ...int) error {
+	for _, set := range []struct {
+		flag   string
+		values []string
+		known  []string
+	}{
+		{"--models", cfg.Models, []string{bench.SmallCNN, bench.ResNet20}},
+		{"--modes", cfg.Modes, []string{bench.Train, bench.Infer}},
+		{"--columns", cfg.Columns, []string{bench.ColumnProject, bench.ColumnStock, bench.ColumnTorch}},
+		{"--torch-device", []string{cfg.Torch.Device}, []string{"cpu", "cuda"}},
+	} {
+		for _, v := range set.values {
+			if !slices.Contains(set.known, v) {
+				return fmt.Errorf("%w: %s: unknown value %q (want %s)", errUsage, set.flag, v, strings.Join(set.known, ", "))
+			}
+		}
+	}
+	for _, n := range ints {
+		if n < 0 {
+			return fmt.Errorf("%w: batch, rounds, max-steps and threads must not be negative", errUsage)
+		}
 	}
 	return nil
 }

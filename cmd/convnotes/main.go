@@ -60,7 +60,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
-		fmt.Fprintf(os.Stderr, "convnotes %s: %s\n", os.Args[1], strings.TrimSpace(err.Error()))
+		fmt.Fprintf(os.Stderr, "convnotes %s: %s\n", os.Args[1], errorLine(os.Args[1], err))
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
@@ -85,4 +85,15 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// errorLine is err's message without a leading "<name>: " that would repeat
+// the command's name after "convnotes <name>: " (packages prefix their errors
+// with their own name, as package bench does).
+func errorLine(name string, err error) string {
+	msg := strings.TrimSpace(err.Error())
+	for strings.HasPrefix(msg, name+": ") {
+		msg = strings.TrimPrefix(msg, name+": ")
+	}
+	return msg
 }

@@ -90,3 +90,52 @@ func TestCommandErrors(t *testing.T) {
 		t.Errorf("results.md not written after a failed experiment: %v", err)
 	}
 }
+
+// TestDataCommand checks that `convnotes data` refuses an unusable
+// CONVNOTES_DATA and prints the path of every file it read.
+func TestDataCommand(t *testing.T) {
+	loop := filepath.Join(t.TempDir(), "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	for _, value := range []string{"", loop, filepath.Join(t.TempDir(), "missing"), t.TempDir()} {
+		_, stderr, code := convnotes(t, []string{"CONVNOTES_DATA=" + value}, "data")
+		if code != 1 || !strings.Contains(stderr, "CONVNOTES_DATA="+value+": ") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("CONVNOTES_DATA=%q: exit %d, stderr %q; want 1 and one line naming the variable", value, code, stderr)
+		}
+	}
+	stdout, stderr, code := convnotes(t, nil, "data")
+	if code != 0 {
+		t.Skipf("datasets not installed here (exit %d): %s", code, stderr)
+	}
+	for _, file := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		if n := strings.Count(stdout, string(filepath.Separator)+file); n != 2 {
+			t.Errorf("%s printed %d times, want twice (MNIST and Fashion-MNIST):\n%s", file, n, stdout)
+		}
+	}
+}
+
+// TestBenchErrors checks bench's usage errors: exit status 2 and the
+// command's name said once.
+func TestBenchErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--models", "foo"},
+		{"bench", "--modes", "fly"},
+		{"bench", "--columns", "jax"},
+		{"bench", "--torch-device", "tpu"},
+		{"bench", "--rounds", "-1"},
+		{"bench", "extra"},
+		{"bench", "--no-such-flag"},
+	} {
+		_, stderr, code := convnotes(t, nil, args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", args, code, stderr)
+		}
+		if strings.Contains(stderr, "bench: bench:") {
+			t.Errorf("%q: repeated prefix: %s", args, stderr)
+		}
+	}
+	if got := errorLine("bench", errors.New("bench: bench: unknown model")); got != "unknown model" {
+		t.Errorf("errorLine = %q", got)
+	}
+}

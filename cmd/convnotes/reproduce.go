@@ -33,6 +33,9 @@ func reproduceCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutDir(*out); err != nil {
+		return err
+	}
 	profile := train.CurrentProfile()
 	if *quick {
 		profile = train.ProfileQuick

@@ -5,14 +5,97 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/convnotes/convnotes/kernel"
 	"github.com/convnotes/convnotes/kernel/nbformat"
 )
+
+// childEnv makes the test binary run nbtest's main on the arguments after
+// "--" (see TestSignalsRemoveKernelFolder).
+const childEnv = "CONVNOTES_NBTEST_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		args := os.Args[1:]
+		for i, a := range args {
+			if a == "--" {
+				args = args[i+1:]
+				break
+			}
+		}
+		os.Exit(realMain(args, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// sleepyNotebook is a notebook whose only cell marks that it started, then sleeps.
+const sleepyNotebook = `{"cells": [{"cell_type": "code", "execution_count": null, "id": "sleepy", "metadata": {}, "outputs": [],
+ "source": ["%%\n", "os.WriteFile(\"started\", nil, 0o600)\n", "time.Sleep(5 * time.Minute)\n"]}],
+ "metadata": {"kernelspec": {"display_name": "Go (gonb)", "language": "go", "name": "gonb"}},
+ "nbformat": 4, "nbformat_minor": 5}`
+
+// TestSignalsRemoveKernelFolder stops nbtest with SIGTERM and SIGHUP in the
+// middle of a cell: it must exit with a failure, kill the cell and remove
+// the kernel's folder.
+func TestSignalsRemoveKernelFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts gonb kernels")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir, tmp := t.TempDir(), t.TempDir()
+			nb := filepath.Join(dir, "sleepy.ipynb")
+			if err := os.WriteFile(nb, []byte(sleepyNotebook), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd := exec.Command(self, "-test.run=XXX", "--", nb, nb+"-second-run-never-starts.ipynb")
+			cmd.Env = append(os.Environ(), childEnv+"=1", "TMPDIR="+tmp)
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill() }()
+			deadline := time.Now().Add(3 * time.Minute)
+			for time.Now().Before(deadline) {
+				if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "started")); err != nil {
+				t.Fatalf("the cell never started:\n%s", out.String())
+			}
+			_ = cmd.Process.Signal(sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				t.Fatalf("nbtest did not exit within a minute of %v:\n%s", sig, out.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 1 {
+				t.Errorf("exit code %d (%v), want 1:\n%s", code, err, out.String())
+			}
+			if left, _ := filepath.Glob(filepath.Join(tmp, "convnotes-kernel-*")); len(left) > 0 {
+				t.Errorf("kernel folder left after %v: %v\n%s", sig, left, out.String())
+			}
+			if !strings.Contains(out.String(), "stopped before") {
+				t.Errorf("the remaining notebook was not reported as not run:\n%s", out.String())
+			}
+		})
+	}
+}
 
 // copyFixtures copies testdata notebooks into a temporary directory, so that
 // --write never touches the fixtures.

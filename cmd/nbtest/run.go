@@ -312,6 +312,9 @@ func run(ctx context.Context, cfg config, args []string) (passed, failed int, er
 		return 0, 0, err
 	}
 	for _, p := range paths {
+		if ctx.Err() != nil { // interrupted: do not start more kernels
+			return passed, failed, fmt.Errorf("stopped before %s: %w", p, context.Cause(ctx))
+		}
 		r := runNotebook(ctx, cfg, p)
 		report(cfg.out, r)
 		if len(r.failures) == 0 {

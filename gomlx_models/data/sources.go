@@ -141,10 +141,50 @@ func (w *wrapped) Error() string { return w.msg }
 // Unwrap returns the sentinel.
 func (w *wrapped) Unwrap() error { return w.err }
 
+// ErrDataDir: $CONVNOTES_DATA is set but names no usable folder (empty value, missing, not a
+// folder, a symbolic-link loop, unreadable, or empty).
+var ErrDataDir = errors.New(EnvDataDir + " is set but unusable")
+
+// DataDir returns the folder named by $CONVNOTES_DATA ("" when the variable is unset). A value
+// that is set but unusable is an error, never silently skipped: the user meant those files to be
+// used. The error is a *FileError wrapping ErrDataDir.
+func DataDir() (string, error) {
+	root, set := os.LookupEnv(EnvDataDir)
+	if !set {
+		return "", nil
+	}
+	bad := func(cause error) error {
+		return &FileError{Path: EnvDataDir + "=" + root, Op: "use data folder", Err: fmt.Errorf("%w: %w", ErrDataDir, cause),
+			Remedy: "point " + EnvDataDir + " at a folder holding mnist/ or fashion-mnist/ with the dataset files, or unset it"}
+	}
+	if strings.TrimSpace(root) == "" {
+		return "", bad(errors.New("the value is empty"))
+	}
+	st, err := os.Stat(root) // follows links: a loop is ELOOP
+	if err != nil {
+		return "", bad(err)
+	}
+	if !st.IsDir() {
+		return "", bad(errors.New("not a folder"))
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return "", bad(err)
+	}
+	if len(entries) == 0 {
+		return "", bad(fmt.Errorf("%w: the folder is empty", ErrNotFound))
+	}
+	return root, nil
+}
+
 // candidateDirs lists, in search order, the directories that may hold dataset's files.
-func candidateDirs(dataset string) []string {
+func candidateDirs(dataset string) ([]string, error) {
 	var dirs []string
-	if root := os.Getenv(EnvDataDir); root != "" {
+	root, err := DataDir()
+	if err != nil {
+		return nil, err
+	}
+	if root != "" {
 		dirs = append(dirs, filepath.Join(root, dataset), root)
 	}
 	switch dataset {
@@ -155,12 +195,15 @@ func candidateDirs(dataset string) []string {
 	case fashionName:
 		dirs = append(dirs, fashionSystemDirs...)
 	}
-	return dirs
+	return dirs, nil
 }
 
 // locate finds dataset/file (compressed preferred, then raw) in the candidate directories.
 func locate(dataset, file string) (string, error) {
-	dirs := candidateDirs(dataset)
+	dirs, err := candidateDirs(dataset)
+	if err != nil {
+		return "", err
+	}
 	for _, dir := range dirs {
 		for _, name := range []string{file + ".gz", file} {
 			p := filepath.Join(dir, name)
@@ -264,4 +307,32 @@ func readVerified(path string, k KnownFile) (*IDX, error) {
 		return nil, err
 	}
 	return ParseIDX(bytes.NewReader(content), path)
+}
+
+// Dataset names for SplitFiles.
+const (
+	DatasetMNIST        = mnistName
+	DatasetFashionMNIST = fashionName
+)
+
+// SplitFiles returns the paths of the image and label files that MNIST or FashionMNIST
+// (dataset DatasetMNIST or DatasetFashionMNIST) read for split, so that tools can say which
+// files a number came from. It only locates them; loading verifies them.
+func SplitFiles(dataset string, split Split) (images, labels string, err error) {
+	var imgFile, lblFile string
+	switch split {
+	case Train:
+		imgFile, lblFile = trainImagesFile, trainLabelsFile
+	case Test:
+		imgFile, lblFile = testImagesFile, testLabelsFile
+	default:
+		return "", "", fmt.Errorf("data: %s: unknown split %v, want data.Train or data.Test", dataset, split)
+	}
+	if images, err = locate(dataset, imgFile); err != nil {
+		return "", "", err
+	}
+	if labels, err = locate(dataset, lblFile); err != nil {
+		return "", "", err
+	}
+	return images, labels, nil
 }

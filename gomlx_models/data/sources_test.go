@@ -15,6 +15,8 @@ import (
 func hermetic(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
+	// A set CONVNOTES_DATA must name a non-empty folder (see TestDataDirUnusable).
+	writeFile(t, filepath.Join(root, "README"), []byte("test data folder\n"))
 	t.Setenv(EnvDataDir, root)
 	t.Setenv("GOMODCACHE", filepath.Join(root, "no-modcache"))
 	t.Setenv("GOPATH", filepath.Join(root, "no-gopath"))
@@ -174,6 +176,67 @@ func TestGoMNISTDataDir(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("goMNISTDataDir() = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestDataDirUnusable checks that a set but unusable CONVNOTES_DATA is an
+// error naming the variable, not silently skipped.
+func TestDataDirUnusable(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "file")
+	writeFile(t, file, []byte("x"))
+	empty := filepath.Join(base, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	loop := filepath.Join(base, "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(base, "good")
+	writeFile(t, filepath.Join(good, "mnist", "README"), nil)
+	tests := []struct {
+		name, value string
+		unset       bool
+		want        string // "" = no error
+	}{
+		{name: "unset", unset: true},
+		{name: "usable", value: good},
+		{name: "empty value", value: "", want: "the value is empty"},
+		{name: "missing", value: filepath.Join(base, "missing"), want: "no such file"},
+		{name: "file", value: file, want: "not a folder"},
+		{name: "symlink loop", value: loop, want: "too many levels of symbolic links"},
+		{name: "empty folder", value: empty, want: "the folder is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			hermetic(t)
+			if tc.unset {
+				if err := os.Unsetenv(EnvDataDir); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				t.Setenv(EnvDataDir, tc.value)
+			}
+			dir, err := DataDir()
+			_, _, lerr := SplitFiles(DatasetMNIST, Train)
+			if tc.want == "" {
+				if err != nil || (dir != tc.value && !tc.unset) {
+					t.Fatalf("DataDir = %q, %v", dir, err)
+				}
+				if errors.Is(lerr, ErrDataDir) {
+					t.Errorf("SplitFiles: %v", lerr)
+				}
+				return
+			}
+			for _, e := range []error{err, lerr} {
+				var fe *FileError
+				if !errors.Is(e, ErrDataDir) || !errors.As(e, &fe) || !strings.Contains(e.Error(), tc.want) ||
+					!strings.Contains(e.Error(), EnvDataDir+"="+tc.value) {
+					t.Errorf("error = %v, want a FileError wrapping ErrDataDir naming %s=%s with %q", e, EnvDataDir, tc.value, tc.want)
+				}
 			}
 		})
 	}
