@@ -66,6 +66,9 @@ func FitColourPCA(images ...Image) (ColourPCA, error) {
 		}
 	}
 	p.Eigenvalues, p.Eigenvectors = SymmetricEigen3(p.Covariance)
+	for i, v := range p.Eigenvalues { // a covariance is positive semi-definite: below 0 is rounding
+		p.Eigenvalues[i] = max(v, 0)
+	}
 	return p, nil
 }
 

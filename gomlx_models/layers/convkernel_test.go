@@ -46,11 +46,11 @@ func TestConvWithKernel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e := maxRelDiff(t, flat(t, out[0]), flat(t, out[1])); e > 1e-6 {
+			if e := maxRelDiff(t, flatValues(t, out[0]), flatValues(t, out[1])); e > 1e-6 {
 				t.Errorf("%+v %v: differs from Conv2D by %.3g", cfg, impl, e)
 			}
 			var g float64
-			for _, v := range flat(t, out[2]) {
+			for _, v := range flatValues(t, out[2]) {
 				g += v * v
 			}
 			if g == 0 {

@@ -51,11 +51,11 @@ func GroupedConv2D(scope *model.Scope, x *graph.Node, cfg Conv, groups int) *gra
 	groupCfg.Filters = fg
 	outs := make([]*graph.Node, groups)
 	for i := range groups {
-		xi := sliceAxis(in, chAxis, i*cg, (i+1)*cg)
-		ki := sliceAxis(kernel, 3, i*fg, (i+1)*fg)
+		xi := groupSlice(in, chAxis, i*cg, (i+1)*cg)
+		ki := groupSlice(kernel, 3, i*fg, (i+1)*fg)
 		var bi *graph.Node
 		if bias != nil {
-			bi = sliceAxis(bias, 0, i*fg, (i+1)*fg)
+			bi = groupSlice(bias, 0, i*fg, (i+1)*fg)
 		}
 		if fast {
 			outs[i] = ConvCNHW(xi, ki, bi, groupCfg)
@@ -73,8 +73,8 @@ func GroupedConv2D(scope *model.Scope, x *graph.Node, cfg Conv, groups int) *gra
 	return summary.Mark(scope, "GroupedConv2D", y)
 }
 
-// sliceAxis returns x[..., from:to, ...] along axis.
-func sliceAxis(x *graph.Node, axis, from, to int) *graph.Node {
+// groupSlice returns x[..., from:to, ...] along axis.
+func groupSlice(x *graph.Node, axis, from, to int) *graph.Node {
 	if from == 0 && to == x.Shape().Dimensions[axis] {
 		return x
 	}

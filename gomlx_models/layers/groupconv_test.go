@@ -92,7 +92,7 @@ func TestGroupedConv2D(t *testing.T) {
 					t.Fatalf("shape %s, want %s", out[0].Shape(), out[1].Shape())
 				}
 				for j, name := range []string{"y", "dx"} {
-					if e := maxRelDiff(t, flat(t, out[2*j]), flat(t, out[2*j+1])); e > 1e-5 {
+					if e := maxRelDiff(t, flatValues(t, out[2*j]), flatValues(t, out[2*j+1])); e > 1e-5 {
 						t.Errorf("%s: relative error %.3g against the block-diagonal convolution", name, e)
 					}
 				}

@@ -24,7 +24,7 @@ func goBackendForTest(t *testing.T) compute.Backend {
 }
 
 // flat returns a float32 or float64 tensor's values as float64.
-func flat(t *testing.T, x *tensors.Tensor) []float64 {
+func flatValues(t *testing.T, x *tensors.Tensor) []float64 {
 	t.Helper()
 	if x.DType() == dtypes.Float32 {
 		f := tensors.MustCopyFlatData[float32](x)
@@ -110,7 +110,7 @@ func TestLocalResponseNorm(t *testing.T) {
 			}
 			want := lrnReference(x, tc.c, tc.cfg)
 			for k, name := range []string{"NHWC", "CNHW"} {
-				if e := maxRelDiff(t, flat(t, out[k]), want); e > 1e-12 {
+				if e := maxRelDiff(t, flatValues(t, out[k]), want); e > 1e-12 {
 					t.Errorf("%s forward: relative error %.3g against the formula", name, e)
 				}
 			}
@@ -131,7 +131,7 @@ func TestLocalResponseNorm(t *testing.T) {
 				fd[j] = (loss(xp) - loss(xm)) / (2 * h)
 			}
 			for k, name := range []string{"NHWC", "CNHW"} {
-				if e := maxRelDiff(t, flat(t, out[2+k]), fd); e > 1e-7 {
+				if e := maxRelDiff(t, flatValues(t, out[2+k]), fd); e > 1e-7 {
 					t.Errorf("%s gradient: relative error %.3g against finite differences", name, e)
 				}
 			}

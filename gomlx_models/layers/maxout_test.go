@@ -32,7 +32,7 @@ func TestMaxout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		y, z := flat(t, out[0]), flat(t, out[1])
+		y, z := flatValues(t, out[0]), flatValues(t, out[1])
 		if len(y) != tc.batch*tc.units {
 			t.Fatalf("%+v: %d outputs", tc, len(y))
 		}
@@ -71,7 +71,7 @@ func TestMaxoutChannels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, yFast, dx := flat(t, out[0]), flat(t, out[1]), flat(t, out[2])
+	y, yFast, dx := flatValues(t, out[0]), flatValues(t, out[1]), flatValues(t, out[2])
 	for p := range n * h * w {
 		for u := range c / pieces {
 			best, arg := math.Inf(-1), 0

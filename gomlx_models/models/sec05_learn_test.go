@@ -28,7 +28,7 @@ func TestSmallModelsLearn(t *testing.T) {
 	vgg.WidthDiv, vgg.BatchNorm = 16, true
 	tests := []struct {
 		name   string
-		fn     modelFn
+		fn     sec05ModelFn
 		epochs int
 		lr     float64
 	}{

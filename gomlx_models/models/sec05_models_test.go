@@ -17,11 +17,11 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/summary"
 )
 
-type modelFn = func(*model.Scope, *graph.Node) *graph.Node
+type sec05ModelFn = func(*model.Scope, *graph.Node) *graph.Node
 
 // mustFor returns a function that passes a builder's model function through, failing t on its error.
-func mustFor(t *testing.T) func(modelFn, error) modelFn {
-	return func(fn modelFn, err error) modelFn {
+func mustFor(t *testing.T) func(sec05ModelFn, error) sec05ModelFn {
+	return func(fn sec05ModelFn, err error) sec05ModelFn {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -31,7 +31,7 @@ func mustFor(t *testing.T) func(modelFn, error) modelFn {
 }
 
 // summarize builds the summary of fn for one image of the given size.
-func summarize(t *testing.T, b compute.Backend, fn modelFn, side, channels int) *summary.Table {
+func summaryAt(t *testing.T, b compute.Backend, fn sec05ModelFn, side, channels int) *summary.Table {
 	t.Helper()
 	table, err := summary.Of(b, nil, fn, shapes.Make(dtypes.Float32, 1, side, side, channels))
 	if err != nil {
@@ -83,7 +83,7 @@ func TestAlexNetSummaries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			table := summarize(t, b, mustFor(t)(AlexNet(tc.cfg)), tc.side, 3)
+			table := summaryAt(t, b, mustFor(t)(AlexNet(tc.cfg)), tc.side, 3)
 			if table.TotalParams != tc.params || table.TotalMACs != tc.macs {
 				t.Errorf("params %d, MACs %d; want %d, %d\n%s", table.TotalParams, table.TotalMACs, tc.params, tc.macs, table)
 			}
@@ -97,7 +97,7 @@ func TestAlexNetSummaries(t *testing.T) {
 	}
 	// Abstract: "650,000 neurons": the units of the five convolutional and three FC layers at 227, 55²·96 + 27²·256 +
 	// 2·13²·384 + 13²·256 + 4096 + 4096 + 1000 = 659,272.
-	paper := summarize(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 227, 3)
+	paper := summaryAt(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 227, 3)
 	var neurons int
 	for _, layer := range []string{"/conv1", "/conv2", "/conv3", "/conv4", "/conv5", "/fc6", "/fc7", "/fc8"} {
 		neurons += shapes.Make(dtypes.Float32, rowShape(t, paper, layer)...).Size()
@@ -106,7 +106,7 @@ func TestAlexNetSummaries(t *testing.T) {
 		t.Errorf("paper net: %d neurons, want 659,272", neurons)
 	}
 	// The paper's 224: conv1 gives ⌊(224 − 11)/4⌋ + 1 = 54, not the 55 of Fig. 2, and fc6 sees 5×5×256.
-	table := summarize(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 224, 3)
+	table := summaryAt(t, b, mustFor(t)(AlexNet(AlexNetPaper)), 224, 3)
 	if got := rowShape(t, table, "/conv1"); got[1] != 54 {
 		t.Errorf("paper net at 224: conv1 side %d, want 54", got[1])
 	}
@@ -145,7 +145,7 @@ func TestVGGParameterCounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			table := summarize(t, b, mustFor(t)(VGG(cfg)), VGGInputSide, 3)
+			table := summaryAt(t, b, mustFor(t)(VGG(cfg)), VGGInputSide, 3)
 			if table.TrainableParams != tc.params {
 				t.Errorf("trainable params %d, want %d", table.TrainableParams, tc.params)
 			}
@@ -190,7 +190,7 @@ func TestVGGDenseEvaluation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return flatF64(out[0])
+		return logitsF64(out[0])
 	}
 	rng := rand.New(rand.NewSource(3))
 	img := func(n, side int) *tensors.Tensor {
@@ -206,7 +206,7 @@ func TestVGGDenseEvaluation(t *testing.T) {
 	if len(fcOut) != 10 || len(denseOut) != 10 {
 		t.Fatalf("outputs of %d and %d values, want 2×5", len(fcOut), len(denseOut))
 	}
-	if e := relDiff(denseOut, fcOut); e > 1e-5 {
+	if e := maxRelDiffF64(denseOut, fcOut); e > 1e-5 {
 		t.Errorf("dense evaluation at the training size differs from the FC net: %.3g\nFC    %v\ndense %v", e, fcOut, denseOut)
 	}
 	x128 := img(1, 128)
@@ -249,7 +249,7 @@ func TestNINSummaries(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			table := summarize(t, b, mustFor(t)(NIN(tc.cfg)), tc.side, tc.ch)
+			table := summaryAt(t, b, mustFor(t)(NIN(tc.cfg)), tc.side, tc.ch)
 			if table.TotalParams != tc.params {
 				t.Errorf("params %d, want %d\n%s", table.TotalParams, tc.params, table)
 			}
@@ -274,7 +274,7 @@ func TestSmallModelsRun(t *testing.T) {
 	small.WidthDiv = 8
 	tests := []struct {
 		name     string
-		fn       modelFn
+		fn       sec05ModelFn
 		side, ch int
 	}{
 		{"AlexNetSmall/8", mustFor(t)(AlexNet(AlexNetSmall.Scaled(8))), 32, 3},
@@ -306,14 +306,14 @@ func TestSmallModelsRun(t *testing.T) {
 				if got := out[0].Shape().Dimensions; len(got) != 2 || got[0] != 2 || got[1] != 10 {
 					t.Fatalf("%s: output shape %v, want [2 10]", impl, got)
 				}
-				outs = append(outs, flatF64(out[0]))
+				outs = append(outs, logitsF64(out[0]))
 			}
 			for _, v := range outs[0] {
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					t.Fatalf("non-finite logits %v", outs[0])
 				}
 			}
-			if e := relDiff(outs[0], outs[1]); e > 1e-4 {
+			if e := maxRelDiffF64(outs[0], outs[1]); e > 1e-4 {
 				t.Errorf("fast and native layers differ by %.3g", e)
 			}
 		})
@@ -359,7 +359,7 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
-func flatF64(x *tensors.Tensor) []float64 {
+func logitsF64(x *tensors.Tensor) []float64 {
 	f := tensors.MustCopyFlatData[float32](x)
 	out := make([]float64, len(f))
 	for i, v := range f {
@@ -369,7 +369,7 @@ func flatF64(x *tensors.Tensor) []float64 {
 }
 
 // relDiff is max|a−b| / max|b|.
-func relDiff(a, b []float64) float64 {
+func maxRelDiffF64(a, b []float64) float64 {
 	var d, m float64
 	for i := range b {
 		d = math.Max(d, math.Abs(a[i]-b[i]))

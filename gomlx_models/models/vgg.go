@@ -19,9 +19,9 @@ type VGGLayer struct {
 	Pool, LRN       bool
 }
 
-// conv3, conv1, vggPool and vggLRN spell Table 1's entries: "conv3-64", "conv1-256", "maxpool", "LRN".
-func conv3(f int) VGGLayer { return VGGLayer{Filters: f, Kernel: 3} }
-func conv1(f int) VGGLayer { return VGGLayer{Filters: f, Kernel: 1} }
+// vggConv3, vggConv1, vggPool and vggLRN spell Table 1's entries: "conv3-64", "conv1-256", "maxpool", "LRN".
+func vggConv3(f int) VGGLayer { return VGGLayer{Filters: f, Kernel: 3} }
+func vggConv1(f int) VGGLayer { return VGGLayer{Filters: f, Kernel: 1} }
 
 var (
 	vggPool = VGGLayer{Pool: true}
@@ -34,20 +34,48 @@ var VGGConfigNames = []string{"A", "A-LRN", "B", "C", "D", "E"}
 // VGGLayers is Table 1 of the paper, one row per configuration: A (VGG-11), A-LRN, B (VGG-13), C (VGG-16 with
 // three 1×1 convolutions), D (VGG-16) and E (VGG-19).
 var VGGLayers = map[string][]VGGLayer{
-	"A": {conv3(64), vggPool, conv3(128), vggPool, conv3(256), conv3(256), vggPool,
-		conv3(512), conv3(512), vggPool, conv3(512), conv3(512), vggPool},
-	"A-LRN": {conv3(64), vggLRN, vggPool, conv3(128), vggPool, conv3(256), conv3(256), vggPool,
-		conv3(512), conv3(512), vggPool, conv3(512), conv3(512), vggPool},
-	"B": {conv3(64), conv3(64), vggPool, conv3(128), conv3(128), vggPool, conv3(256), conv3(256), vggPool,
-		conv3(512), conv3(512), vggPool, conv3(512), conv3(512), vggPool},
-	"C": {conv3(64), conv3(64), vggPool, conv3(128), conv3(128), vggPool, conv3(256), conv3(256), conv1(256), vggPool,
-		conv3(512), conv3(512), conv1(512), vggPool, conv3(512), conv3(512), conv1(512), vggPool},
-	"D": {conv3(64), conv3(64), vggPool, conv3(128), conv3(128), vggPool, conv3(256), conv3(256), conv3(256), vggPool,
-		conv3(512), conv3(512), conv3(512), vggPool, conv3(512), conv3(512), conv3(512), vggPool},
-	"E": {conv3(64), conv3(64), vggPool, conv3(128), conv3(128), vggPool,
-		conv3(256), conv3(256), conv3(256), conv3(256), vggPool,
-		conv3(512), conv3(512), conv3(512), conv3(512), vggPool,
-		conv3(512), conv3(512), conv3(512), conv3(512), vggPool},
+	"A": {
+		vggConv3(64), vggPool,
+		vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+	},
+	"A-LRN": {
+		vggConv3(64), vggLRN, vggPool,
+		vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+	},
+	"B": {
+		vggConv3(64), vggConv3(64), vggPool,
+		vggConv3(128), vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+		vggConv3(512), vggConv3(512), vggPool,
+	},
+	"C": {
+		vggConv3(64), vggConv3(64), vggPool,
+		vggConv3(128), vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggConv1(256), vggPool,
+		vggConv3(512), vggConv3(512), vggConv1(512), vggPool,
+		vggConv3(512), vggConv3(512), vggConv1(512), vggPool,
+	},
+	"D": {
+		vggConv3(64), vggConv3(64), vggPool,
+		vggConv3(128), vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggConv3(256), vggPool,
+		vggConv3(512), vggConv3(512), vggConv3(512), vggPool,
+		vggConv3(512), vggConv3(512), vggConv3(512), vggPool,
+	},
+	"E": {
+		vggConv3(64), vggConv3(64), vggPool,
+		vggConv3(128), vggConv3(128), vggPool,
+		vggConv3(256), vggConv3(256), vggConv3(256), vggConv3(256), vggPool,
+		vggConv3(512), vggConv3(512), vggConv3(512), vggConv3(512), vggPool,
+		vggConv3(512), vggConv3(512), vggConv3(512), vggConv3(512), vggPool,
+	},
 }
 
 // VGG's fixed hyper-parameters.
