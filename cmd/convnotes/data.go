@@ -27,7 +27,7 @@ func dataCmd(args []string) error {
 		load          func(data.Split) (*data.Images, error)
 	}
 	var failed int
-	for _, l := range []loader{{"MNIST", data.DatasetMNIST, data.MNIST}, {"Fashion-MNIST", data.DatasetFashionMNIST, data.FashionMNIST}} {
+	for _, l := range []loader{{"MNIST", data.SourceMNIST, data.MNIST}, {"Fashion-MNIST", data.SourceFashionMNIST, data.FashionMNIST}} {
 		for _, split := range []data.Split{data.Train, data.Test} {
 			im, err := l.load(split)
 			if err != nil {

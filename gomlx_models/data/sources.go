@@ -309,14 +309,14 @@ func readVerified(path string, k KnownFile) (*IDX, error) {
 	return ParseIDX(bytes.NewReader(content), path)
 }
 
-// Dataset names for SplitFiles.
+// Source names for SplitFiles.
 const (
-	DatasetMNIST        = mnistName
-	DatasetFashionMNIST = fashionName
+	SourceMNIST        = mnistName
+	SourceFashionMNIST = fashionName
 )
 
 // SplitFiles returns the paths of the image and label files that MNIST or FashionMNIST
-// (dataset DatasetMNIST or DatasetFashionMNIST) read for split, so that tools can say which
+// (dataset SourceMNIST or SourceFashionMNIST) read for split, so that tools can say which
 // files a number came from. It only locates them; loading verifies them.
 func SplitFiles(dataset string, split Split) (images, labels string, err error) {
 	var imgFile, lblFile string

@@ -221,7 +221,7 @@ func TestDataDirUnusable(t *testing.T) {
 				t.Setenv(EnvDataDir, tc.value)
 			}
 			dir, err := DataDir()
-			_, _, lerr := SplitFiles(DatasetMNIST, Train)
+			_, _, lerr := SplitFiles(SourceMNIST, Train)
 			if tc.want == "" {
 				if err != nil || (dir != tc.value && !tc.unset) {
 					t.Fatalf("DataDir = %q, %v", dir, err)
