@@ -108,13 +108,29 @@ func shiftStack(in *graph.Node, k, delta int) *graph.Node {
 	return graph.Reshape(graph.Concatenate(parts, 1), r*k, l+delta)
 }
 
-// columns returns the im2col matrix [C·KW·KH, OutPositions] of x [C, N, H, W], rows ordered (c, j, i).
-func (fc flatConv) columns(x *graph.Node) *graph.Node {
+// flatRows returns x [C, N, H, W] padded and flattened to the rows [C, L0] that the flat shifts read.
+func (fc flatConv) flatRows(x *graph.Node) *graph.Node {
 	a := padCNHW(x, fc.PT, fc.PB, fc.PL, fc.PR)
 	a = graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp)
-	a = ZeroPad(a, 1, 0, fc.L0-fc.N*fc.Hp*fc.Wp)
-	a = shiftStack(a, fc.KW, fc.Shift1)
-	return shiftStack(a, fc.KH, fc.Shift2)
+	return ZeroPad(a, 1, 0, fc.L0-fc.N*fc.Hp*fc.Wp)
+}
+
+// columnShifts returns the column shifts of x [C, N, H, W]: [C·KW, L0 + Shift1], rows ordered (c, j).
+func (fc flatConv) columnShifts(x *graph.Node) *graph.Node {
+	return shiftStack(fc.flatRows(x), fc.KW, fc.Shift1)
+}
+
+// columns returns the im2col matrix [C·KW·KH, OutPositions] of x [C, N, H, W], rows ordered (c, j, i).
+func (fc flatConv) columns(x *graph.Node) *graph.Node {
+	return shiftStack(fc.columnShifts(x), fc.KH, fc.Shift2)
+}
+
+// columnsRowsFirst is the im2col matrix with its rows ordered (c, i, j): the same shifts, rows first. The
+// kernel gradient builds it in the reverse pass: as an expression of its own the backend does not merge it
+// with the forward pass's column shifts, which are then freed after the forward product instead of being kept
+// for the whole step.
+func (fc flatConv) columnsRowsFirst(x *graph.Node) *graph.Node {
+	return shiftStack(shiftStack(fc.flatRows(x), fc.KH, fc.Shift2), fc.KW, fc.Shift1)
 }
 
 // kernelMatrix turns an HWIO kernel [KH, KW, C, O] into [O, C·KW·KH] with columns ordered (c, j, i).
@@ -142,19 +158,34 @@ func (fc flatConv) uncrop(v *graph.Node) *graph.Node {
 }
 
 // forward computes the convolution of x [C, N, H, W] with the HWIO kernel w: [O, N, Ho, Wo]. No gradient.
+//
+// The kernel rows are applied after the product rather than stacked into it: with X3 = the column shifts only
+// ([C·KW, L1], rows (c, j)), Z = W[(o, i), (c, j)] · X3 holds each kernel row's partial sums, and
+// y[o, q] = Σᵢ Z[(o, i), q + i·δ], δ the row shift. The shifts of Z's rows are the flat-shift trick again (KH·δ
+// zeros appended to each output channel's KH rows, reshaped to rows of length L1 + δ), and the sum over i is a
+// reduction of contiguous blocks. This writes and packs a third of the im2col matrix for the price of a
+// KH-row output.
 func (fc flatConv) forward(x, w *graph.Node) *graph.Node {
-	y := graph.DotGeneral(kernelMatrix(w), []int{1}, nil, fc.columns(x), []int{0}, nil)
-	return fc.crop(y)
+	if fc.KH == 1 {
+		return fc.crop(graph.DotGeneral(kernelMatrix(w), []int{1}, nil, fc.columns(x), []int{0}, nil))
+	}
+	x3 := fc.columnShifts(x)
+	l1 := x3.Shape().Dimensions[1]
+	wm := graph.Reshape(graph.TransposeAllAxes(w, 3, 0, 2, 1), fc.O*fc.KH, fc.C*fc.KW) // [(o, i), (c, j)]
+	z := graph.DotGeneral(wm, []int{1}, nil, x3, []int{0}, nil)                        // [(o, i), L1]
+	z = ZeroPad(graph.Reshape(z, fc.O, fc.KH*l1), 1, 0, fc.KH*fc.Shift2)
+	z = graph.Reshape(z, fc.O, fc.KH, l1+fc.Shift2)
+	return fc.crop(graph.ReduceSum(z, 1))
 }
 
 // gradKernel is dL/dw (HWIO) given v = dL/dy [O, N, Ho, Wo]: one product X · dYᵀ, both contracting on the
 // positions. The im2col matrix is the left operand, which the backend's matmul packs with its vectorized
 // packer; the right operand of a product contracting on its last axis is packed element by element, so it is
-// dY, 9× smaller than X for a 3×3 kernel. (The backend merges columns(x) with the forward pass's.)
+// dY, 9× smaller than X for a 3×3 kernel.
 func (fc flatConv) gradKernel(x, v *graph.Node) *graph.Node {
-	dwm := graph.DotGeneral(fc.columns(x), []int{1}, nil, fc.uncrop(v), []int{1}, nil) // [(c, j, i), O]
-	dwm = graph.Reshape(dwm, fc.C, fc.KW, fc.KH, fc.O)
-	return graph.TransposeAllAxes(dwm, 2, 1, 0, 3)
+	dwm := graph.DotGeneral(fc.columnsRowsFirst(x), []int{1}, nil, fc.uncrop(v), []int{1}, nil) // [(c, i, j), O]
+	dwm = graph.Reshape(dwm, fc.C, fc.KH, fc.KW, fc.O)
+	return graph.TransposeAllAxes(dwm, 1, 2, 0, 3)
 }
 
 // gradInput is dL/dx [C, N, H, W] given v = dL/dy: the convolution of v with the kernel flipped in space and
