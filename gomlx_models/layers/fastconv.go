@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -71,6 +72,23 @@ func padCNHW(x *graph.Node, pt, pb, pl, pr int) *graph.Node {
 	return ZeroPad(ZeroPad(x, 3, pl, pr), 2, pt, pb)
 }
 
+// padOrCrop adds (positive) or removes (negative) entries at the ends of each axis of x, filling with zeros:
+// ends[a] = {before, after} for axis a. It is graph.Pad, which the Go backend runs as a zero fill and one block
+// copy per innermost row (its Slice copies element by element), and has no gradient there: it is for the
+// inside of the hand-written forward and reverse passes only.
+func padOrCrop(x *graph.Node, ends ...[2]int) *graph.Node {
+	axes := make([]compute.PadAxis, len(ends))
+	changed := false
+	for a, e := range ends {
+		axes[a] = compute.PadAxis{Start: e[0], End: e[1]}
+		changed = changed || e != [2]int{}
+	}
+	if !changed {
+		return x
+	}
+	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), axes...)
+}
+
 // ZeroPad adds before and after zero slices at the two ends of x along axis with graph.Concatenate (block
 // copies, and differentiable: graph.Pad has no gradient on the Go backend).
 func ZeroPad(x *graph.Node, axis, before, after int) *graph.Node {
@@ -110,9 +128,9 @@ func shiftStack(in *graph.Node, k, delta int) *graph.Node {
 
 // flatRows returns x [C, N, H, W] padded and flattened to the rows [C, L0] that the flat shifts read.
 func (fc flatConv) flatRows(x *graph.Node) *graph.Node {
-	a := padCNHW(x, fc.PT, fc.PB, fc.PL, fc.PR)
+	a := padOrCrop(x, [2]int{}, [2]int{}, [2]int{fc.PT, fc.PB}, [2]int{fc.PL, fc.PR})
 	a = graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp)
-	return ZeroPad(a, 1, 0, fc.L0-fc.N*fc.Hp*fc.Wp)
+	return padOrCrop(a, [2]int{}, [2]int{0, fc.L0 - fc.N*fc.Hp*fc.Wp})
 }
 
 // columnShifts returns the column shifts of x [C, N, H, W]: [C·KW, L0 + Shift1], rows ordered (c, j).
@@ -142,18 +160,12 @@ func kernelMatrix(w *graph.Node) *graph.Node {
 // crop takes the valid outputs [O, N, Ho, Wo] out of the flat result [O, OutPositions].
 func (fc flatConv) crop(y *graph.Node) *graph.Node {
 	y = graph.Reshape(y, fc.O, fc.NExt, fc.Hp, fc.Wp)
-	if fc.NExt == fc.N && fc.Hp == fc.Ho && fc.Wp == fc.Wo {
-		return y
-	}
-	return graph.Slice(y, graph.AxisRange(), graph.AxisRange(0, fc.N), graph.AxisRange(0, fc.Ho), graph.AxisRange(0, fc.Wo))
+	return padOrCrop(y, [2]int{}, [2]int{0, fc.N - fc.NExt}, [2]int{0, fc.Ho - fc.Hp}, [2]int{0, fc.Wo - fc.Wp})
 }
 
 // uncrop is crop's adjoint: it embeds v [O, N, Ho, Wo] in the flat layout [O, OutPositions], zeros elsewhere.
 func (fc flatConv) uncrop(v *graph.Node) *graph.Node {
-	v = padCNHW(v, 0, fc.Hp-fc.Ho, 0, fc.Wp-fc.Wo)
-	if fc.NExt > fc.N {
-		v = graph.Concatenate([]*graph.Node{v, graph.Zeros(v.Graph(), shapes.Make(v.DType(), fc.O, fc.NExt-fc.N, fc.Hp, fc.Wp))}, 1)
-	}
+	v = padOrCrop(v, [2]int{}, [2]int{0, fc.NExt - fc.N}, [2]int{0, fc.Hp - fc.Ho}, [2]int{0, fc.Wp - fc.Wo})
 	return graph.Reshape(v, fc.O, fc.OutPositions)
 }
 
