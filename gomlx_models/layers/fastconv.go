@@ -148,7 +148,13 @@ func (fc flatConv) columns(x *graph.Node) *graph.Node {
 // with the forward pass's column shifts, which are then freed after the forward product instead of being kept
 // for the whole step.
 func (fc flatConv) columnsRowsFirst(x *graph.Node) *graph.Node {
-	return shiftStack(shiftStack(fc.flatRows(x), fc.KH, fc.Shift2), fc.KW, fc.Shift1)
+	// The rows are padded width first, then height and tail: the same values as flatRows, by another expression,
+	// so that the forward pass's padded rows are not kept for this reverse-pass use either.
+	a := padOrCrop(x, [2]int{}, [2]int{}, [2]int{}, [2]int{fc.PL, fc.PR})
+	a = graph.Reshape(a, fc.C, fc.N, fc.H*fc.Wp)
+	a = padOrCrop(a, [2]int{}, [2]int{}, [2]int{fc.PT * fc.Wp, fc.PB * fc.Wp})
+	a = padOrCrop(graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp), [2]int{}, [2]int{0, fc.L0 - fc.N*fc.Hp*fc.Wp})
+	return shiftStack(shiftStack(a, fc.KH, fc.Shift2), fc.KW, fc.Shift1)
 }
 
 // kernelMatrix turns an HWIO kernel [KH, KW, C, O] into [O, C·KW·KH] with columns ordered (c, j, i).
