@@ -7,6 +7,9 @@
 # builds and runs without it (make GOEXPERIMENT= run).
 
 SHELL := /bin/bash
+# go.mod needs Go 1.27: the go command fetches this toolchain into the module cache once (Debian's Go 1.26 and
+# GOTOOLCHAIN=local in its go.env would otherwise refuse the module); the Jupyter kernel reuses it offline.
+export GOTOOLCHAIN := go1.27.3
 export GOEXPERIMENT ?= simd
 export GOMLX_NO_AUTO_INSTALL ?= 1
 export GOFLAGS ?= -buildvcs=false
@@ -15,7 +18,7 @@ OUT ?= out
 BIN := .cache/bin
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: run quick test vet lint data bench bench-cuda kernel nbtest notebooks repl build clean
+.PHONY: run quick test vet lint data bench bench-cuda torch kernel nbtest notebooks repl build clean
 
 ## run: all reproductions, full profile -> $(OUT)/results.md + figures (under 15 minutes on 2 cores)
 run: data build
@@ -56,8 +59,18 @@ test: data vet
 	$(GO) run ./cmd/nbtest --quick=true
 
 ## bench: small CNN and ResNet-20, train and infer: project layers vs GoMLX stock conv vs PyTorch CPU (2 threads)
-bench: build
+bench: build torch
 	$(BIN)/convnotes bench $(BENCHFLAGS)
+
+## torch: Debian's PyTorch for the bench's PyTorch column (installed when missing and running as root)
+torch:
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing python3-torch libopenblas0"; \
+	    (apt-get install -y -q --no-install-recommends python3-torch libopenblas0 || \
+	     (apt-get update -q && apt-get install -y -q --no-install-recommends python3-torch libopenblas0)) >/dev/null; \
+	  else echo "PyTorch missing: run 'sudo apt-get install python3-torch libopenblas0' for the bench's PyTorch column"; fi; \
+	fi
 
 ## bench-cuda: the same benchmark on a CUDA GPU through XLA (see scripts/bench_cuda.sh for the plugin set-up)
 bench-cuda:

@@ -24,7 +24,10 @@
 // notebook cells import github.com/convnotes/convnotes/... with no setup cell,
 // and with GOPROXY=off and GOTOOLCHAIN=local, so the automatic "go get" GoNB
 // runs before compiling a cell can only resolve what the module graph already
-// pins: it never fetches a "@latest" version.
+// pins: it never fetches a "@latest" version. The go command first on the
+// kernel's PATH is a link to the toolchain go.mod needs (found when the tools
+// are built, e.g. in the module cache under GOTOOLCHAIN=go1.27.3), so cells
+// compile with the project's toolchain and nothing is downloaded at cell time.
 //
 // Kernel death is detected both by the heartbeat channel and by the kernel
 // process exiting; either way every pending call returns a [*DeadError]

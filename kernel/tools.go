@@ -30,6 +30,10 @@ type Tools struct {
 	Gonb string
 	// Goimports is the path of the goimports binary.
 	Goimports string
+	// Go is Dir/go, a link to the go command of the toolchain this module's go.mod needs (from the module
+	// cache when the caller selected it with GOTOOLCHAIN), so that GoNB compiles cells with that toolchain
+	// under GOTOOLCHAIN=local, offline.
+	Go string
 	// Key names the pinned versions (gonb, x/tools, Go) the binaries were built from.
 	Key string
 }
@@ -65,9 +69,9 @@ func DefaultToolsDir() (string, error) {
 	return filepath.Join(c, "convnotes", "bin"), nil
 }
 
-// goCmd runs the go command in dir and returns its trimmed standard output.
-func goCmd(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
+// goCmd runs the go command goBin in dir with GOTOOLCHAIN=local and returns its trimmed standard output.
+func goCmd(ctx context.Context, goBin, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
 	var stdout, stderr bytes.Buffer
@@ -78,11 +82,51 @@ func goCmd(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
+// toolchainGo returns the go command of the toolchain that the go command on PATH selects for moduleRoot under
+// the caller's GOTOOLCHAIN (go.mod's "go" and "toolchain" lines): its own binary, or one it fetched into the
+// module cache. With Debian's Go (GOTOOLCHAIN=local in its go.env) and an older go on PATH this fails unless the
+// caller exported GOTOOLCHAIN, as the Makefile and scripts do.
+func toolchainGo(ctx context.Context, moduleRoot string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOROOT")
+	cmd.Dir = moduleRoot
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("kernel: find the Go toolchain %s/go.mod needs (export the GOTOOLCHAIN the Makefile sets): %w\n%s",
+			moduleRoot, err, strings.TrimSpace(stderr.String()))
+	}
+	goBin := filepath.Join(strings.TrimSpace(stdout.String()), "bin", "go")
+	if fi, err := os.Stat(goBin); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("kernel: no go command at %s (GOROOT of the selected toolchain)", goBin)
+	}
+	return goBin, nil
+}
+
+// linkGo makes link a symbolic link to target, replacing whatever link was there, atomically.
+func linkGo(target, link string) error {
+	if cur, err := os.Readlink(link); err == nil && cur == target {
+		return nil
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", link, os.Getpid())
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("kernel: link %s: %w", link, err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("kernel: link %s: %w", link, err)
+	}
+	return nil
+}
+
 // EnsureTools returns the gonb and goimports binaries pinned by the go.mod in
 // moduleRoot, building them with "go build" into a subdirectory of cacheDir
 // named after the pinned versions (and the Go version) the first time, and
 // reusing them afterwards. An empty cacheDir means DefaultToolsDir.
-// Nothing is fetched: the versions come from the module graph.
+// Nothing is fetched: the versions come from the module graph, and the Go
+// toolchain is the one the caller's go command selects for the module (linked
+// into the directory as "go", so the kernel, first on its PATH, compiles cells
+// with it under GOTOOLCHAIN=local).
 func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, error) {
 	if cacheDir == "" {
 		d, err := DefaultToolsDir()
@@ -91,11 +135,15 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 		}
 		cacheDir = d
 	}
-	versions, err := goCmd(ctx, moduleRoot, "list", "-m", "-f", "{{.Path}}@{{.Version}}", gonbPackage, "golang.org/x/tools")
+	goBin, err := toolchainGo(ctx, moduleRoot)
+	if err != nil {
+		return nil, err
+	}
+	versions, err := goCmd(ctx, goBin, moduleRoot, "list", "-m", "-f", "{{.Path}}@{{.Version}}", gonbPackage, "golang.org/x/tools")
 	if err != nil {
 		return nil, fmt.Errorf("kernel: pinned gonb/x/tools versions in %s: %w", moduleRoot, err)
 	}
-	goVersion, err := goCmd(ctx, moduleRoot, "env", "GOVERSION", "GOOS", "GOARCH")
+	goVersion, err := goCmd(ctx, goBin, moduleRoot, "env", "GOVERSION", "GOOS", "GOARCH")
 	if err != nil {
 		return nil, fmt.Errorf("kernel: go version: %w", err)
 	}
@@ -104,8 +152,12 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 	t := &Tools{Dir: filepath.Join(cacheDir, hex.EncodeToString(sum[:6])), Key: key}
 	t.Gonb = filepath.Join(t.Dir, "gonb")
 	t.Goimports = filepath.Join(t.Dir, "goimports")
+	t.Go = filepath.Join(t.Dir, "go")
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("kernel: create tools dir: %w", err)
+	}
+	if err := linkGo(goBin, t.Go); err != nil {
+		return nil, err
 	}
 	for _, b := range []struct{ pkg, out string }{{gonbPackage, t.Gonb}, {goimportsPackage, t.Goimports}} {
 		if fi, err := os.Stat(b.out); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
@@ -117,7 +169,7 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 			return nil, fmt.Errorf("kernel: build %s: %w", b.pkg, err)
 		}
 		_ = tmp.Close()
-		if _, err := goCmd(ctx, moduleRoot, "build", "-o", tmp.Name(), b.pkg); err != nil {
+		if _, err := goCmd(ctx, goBin, moduleRoot, "build", "-o", tmp.Name(), b.pkg); err != nil {
 			_ = os.Remove(tmp.Name())
 			return nil, fmt.Errorf("kernel: build pinned %s: %w", b.pkg, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -183,5 +184,41 @@ func TestIPCConnection(t *testing.T) {
 	}
 	if _, ok := newIPCConnectionInfo("/" + strings.Repeat("d", 120)); ok {
 		t.Error("a folder too long for a socket address was accepted")
+	}
+}
+
+func TestEnsureToolsLinksModuleToolchain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("may build gonb")
+	}
+	root, err := FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := EnsureTools(context.Background(), root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kernel's PATH starts with tools.Dir, so its "go" is the linked toolchain: it must accept the
+	// module's go.mod offline and without switching toolchains, as GoNB runs it for every cell.
+	env := kernelEnv(os.Environ(), tools.Dir, t.TempDir(), nil)
+	var path string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	first := filepath.Join(strings.Split(path, string(os.PathListSeparator))[0], "go")
+	if first != tools.Go {
+		t.Fatalf("first go on the kernel PATH = %s, want %s", first, tools.Go)
+	}
+	cmd := exec.Command(tools.Go, "list", "-m", "-f", "{{.GoVersion}}")
+	cmd.Dir, cmd.Env = root, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s list -m under the kernel environment: %v\n%s", tools.Go, err, out)
+	}
+	if len(strings.TrimSpace(string(out))) == 0 {
+		t.Errorf("go list -m printed no go version")
 	}
 }

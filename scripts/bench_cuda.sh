@@ -20,6 +20,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3   # go.mod needs Go 1.27 (fetched into the module cache once)
 PYTHON=${PYTHON:-python3}
 SITE_PACKAGES=${SITE_PACKAGES:-$("$PYTHON" -c 'import site, sys; print(next(p for p in site.getsitepackages() if p.endswith("-packages")))')}
 PLUGIN_DIR=${PLUGIN_DIR:-$HOME/.cache/convnotes/pjrt-cuda}

@@ -5,4 +5,5 @@
 # Usage: scripts/install_kernel.sh [--kernel-name NAME] [--jupyter-dir DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export GOTOOLCHAIN=go1.27.3   # go.mod needs Go 1.27 (fetched into the module cache once)
 exec go run ./cmd/nbtest --install-kernel "$@"

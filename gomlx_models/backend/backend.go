@@ -1,10 +1,10 @@
 // Package backend chooses and creates the GoMLX compute backend every convnotes program uses.
 //
-// The default is the embedded pure-Go backend in its fastest configuration ("go:ops_sequential"): it needs no
-// C library and works offline. The choice can be overridden, in this order, by an explicit name passed to
+// The default is the embedded pure-Go backend in its fastest configuration ([Default]): it needs no C library
+// and works offline. The choice can be overridden, in this order, by an explicit name passed to
 // [New] (the --backend flag of the binaries), by $CONVNOTES_BACKEND, or by $GOMLX_BACKEND. Names:
 //
-//	go                 the embedded backend, as "go:ops_sequential"
+//	go                 the embedded backend, as [Default]
 //	go:<options>       the embedded backend with GoMLX's own options (e.g. "go:ops_parallel")
 //	xla:cpu, xla:cuda  XLA through a PJRT plugin (pjrt_c_api_<cpu|cuda>_plugin.so) found in
 //	                   $PJRT_PLUGIN_LIBRARY_PATH, ~/.local/lib/go-xla or /usr/local/lib/go-xla
@@ -25,8 +25,12 @@ import (
 	_ "github.com/gomlx/compute/gobackend" // registers the embedded "go" backend.
 )
 
-// Default is the backend configuration used when nothing else is asked for.
-const Default = "go:ops_sequential"
+// Default is the backend configuration used when nothing else is asked for: one op at a time (each large op is
+// parallel inside), executed in the order the graph created them. The Go backend's other order, longest path to
+// an output first, runs every kernel-gradient im2col matrix of a training step before any of their products,
+// since they all sit a few ops from the optimizer's outputs; in creation order each is consumed as soon as it is
+// built (ResNet-20 training at batch 128: about 1.2 GiB of Go heap at peak instead of 2.2 GiB, at the same speed).
+const Default = "go:ops_sequential,creation_order"
 
 // Environment variables read by [Resolve].
 const (

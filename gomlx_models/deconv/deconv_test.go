@@ -22,7 +22,7 @@ import (
 // identityTolerance is the bar for the transposed-convolution identities.
 const identityTolerance = 1e-5
 
-// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as backend.Default),
 // created once per process.
 func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 

@@ -30,7 +30,8 @@ func customVJP(inputs []*graph.Node, forward func(inputs []*graph.Node) *graph.N
 //
 // How: y + 0·Σᵢ inputs[i][0,…,0] makes every input reachable from y; a custom gradient on y records v, and custom
 // gradients on each input return grads(v)[i], ignoring what flows down the zero path (which thereby becomes dead
-// code, removed by the backend). GoMLX's reverse pass visits y before the inputs, as it goes from later nodes
+// code, removed by the backend). y itself is behind a StopGradient, so GoMLX never differentiates the ops it is
+// made of (some, like graph.Pad with negative padding, have no usable gradient). GoMLX's reverse pass visits y before the inputs, as it goes from later nodes
 // to earlier ones; grads is called once, at the first input reached.
 func gradientCarrier(y *graph.Node, inputs []*graph.Node, grads func(v *graph.Node) []*graph.Node) *graph.Node {
 	var adjoint *graph.Node
@@ -56,7 +57,7 @@ func gradientCarrier(y *graph.Node, inputs []*graph.Node, grads func(v *graph.No
 		}
 	}
 	zero = graph.Mul(zero, graph.ScalarZero(y.Graph(), y.DType()))
-	return graph.IdentityWithCustomGradient(graph.Add(y, zero), func(_, v *graph.Node) *graph.Node {
+	return graph.IdentityWithCustomGradient(graph.Add(graph.StopGradient(y), zero), func(_, v *graph.Node) *graph.Node {
 		adjoint = v
 		return v
 	})

@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 )
@@ -20,7 +21,7 @@ import (
 // Positions that straddle a row or image border are garbage; they are computed (a (Hp·Wp)/(Ho·Wo) overhead in
 // the product) and dropped by the one Slice that crops the output. With channels first, both gradients are
 // again plain matrix products of the layouts the backend's SIMD matmul takes without transposing:
-// dW = dY · Xᵀ (both contracting on their last axis) and dX = the same convolution of dY with the flipped kernel.
+// dW = X · dYᵀ (both contracting on their last axis) and dX = the same convolution of dY with the flipped kernel.
 
 // flatConv is the geometry of one stride-1 convolution in the flat-shift formulation.
 type flatConv struct {
@@ -71,6 +72,23 @@ func padCNHW(x *graph.Node, pt, pb, pl, pr int) *graph.Node {
 	return ZeroPad(ZeroPad(x, 3, pl, pr), 2, pt, pb)
 }
 
+// padOrCrop adds (positive) or removes (negative) entries at the ends of each axis of x, filling with zeros:
+// ends[a] = {before, after} for axis a. It is graph.Pad, which the Go backend runs as a zero fill and one block
+// copy per innermost row (its Slice copies element by element), and has no gradient there: it is for the
+// inside of the hand-written forward and reverse passes only.
+func padOrCrop(x *graph.Node, ends ...[2]int) *graph.Node {
+	axes := make([]compute.PadAxis, len(ends))
+	changed := false
+	for a, e := range ends {
+		axes[a] = compute.PadAxis{Start: e[0], End: e[1]}
+		changed = changed || e != [2]int{}
+	}
+	if !changed {
+		return x
+	}
+	return graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), axes...)
+}
+
 // ZeroPad adds before and after zero slices at the two ends of x along axis with graph.Concatenate (block
 // copies, and differentiable: graph.Pad has no gradient on the Go backend).
 func ZeroPad(x *graph.Node, axis, before, after int) *graph.Node {
@@ -108,13 +126,35 @@ func shiftStack(in *graph.Node, k, delta int) *graph.Node {
 	return graph.Reshape(graph.Concatenate(parts, 1), r*k, l+delta)
 }
 
+// flatRows returns x [C, N, H, W] padded and flattened to the rows [C, L0] that the flat shifts read.
+func (fc flatConv) flatRows(x *graph.Node) *graph.Node {
+	a := padOrCrop(x, [2]int{}, [2]int{}, [2]int{fc.PT, fc.PB}, [2]int{fc.PL, fc.PR})
+	a = graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp)
+	return padOrCrop(a, [2]int{}, [2]int{0, fc.L0 - fc.N*fc.Hp*fc.Wp})
+}
+
+// columnShifts returns the column shifts of x [C, N, H, W]: [C·KW, L0 + Shift1], rows ordered (c, j).
+func (fc flatConv) columnShifts(x *graph.Node) *graph.Node {
+	return shiftStack(fc.flatRows(x), fc.KW, fc.Shift1)
+}
+
 // columns returns the im2col matrix [C·KW·KH, OutPositions] of x [C, N, H, W], rows ordered (c, j, i).
 func (fc flatConv) columns(x *graph.Node) *graph.Node {
-	a := padCNHW(x, fc.PT, fc.PB, fc.PL, fc.PR)
-	a = graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp)
-	a = ZeroPad(a, 1, 0, fc.L0-fc.N*fc.Hp*fc.Wp)
-	a = shiftStack(a, fc.KW, fc.Shift1)
-	return shiftStack(a, fc.KH, fc.Shift2)
+	return shiftStack(fc.columnShifts(x), fc.KH, fc.Shift2)
+}
+
+// columnsRowsFirst is the im2col matrix with its rows ordered (c, i, j): the same shifts, rows first. The
+// kernel gradient builds it in the reverse pass: as an expression of its own the backend does not merge it
+// with the forward pass's column shifts, which are then freed after the forward product instead of being kept
+// for the whole step.
+func (fc flatConv) columnsRowsFirst(x *graph.Node) *graph.Node {
+	// The rows are padded width first, then height and tail: the same values as flatRows, by another expression,
+	// so that the forward pass's padded rows are not kept for this reverse-pass use either.
+	a := padOrCrop(x, [2]int{}, [2]int{}, [2]int{}, [2]int{fc.PL, fc.PR})
+	a = graph.Reshape(a, fc.C, fc.N, fc.H*fc.Wp)
+	a = padOrCrop(a, [2]int{}, [2]int{}, [2]int{fc.PT * fc.Wp, fc.PB * fc.Wp})
+	a = padOrCrop(graph.Reshape(a, fc.C, fc.N*fc.Hp*fc.Wp), [2]int{}, [2]int{0, fc.L0 - fc.N*fc.Hp*fc.Wp})
+	return shiftStack(shiftStack(a, fc.KH, fc.Shift2), fc.KW, fc.Shift1)
 }
 
 // kernelMatrix turns an HWIO kernel [KH, KW, C, O] into [O, C·KW·KH] with columns ordered (c, j, i).
@@ -126,32 +166,44 @@ func kernelMatrix(w *graph.Node) *graph.Node {
 // crop takes the valid outputs [O, N, Ho, Wo] out of the flat result [O, OutPositions].
 func (fc flatConv) crop(y *graph.Node) *graph.Node {
 	y = graph.Reshape(y, fc.O, fc.NExt, fc.Hp, fc.Wp)
-	if fc.NExt == fc.N && fc.Hp == fc.Ho && fc.Wp == fc.Wo {
-		return y
-	}
-	return graph.Slice(y, graph.AxisRange(), graph.AxisRange(0, fc.N), graph.AxisRange(0, fc.Ho), graph.AxisRange(0, fc.Wo))
+	return padOrCrop(y, [2]int{}, [2]int{0, fc.N - fc.NExt}, [2]int{0, fc.Ho - fc.Hp}, [2]int{0, fc.Wo - fc.Wp})
 }
 
 // uncrop is crop's adjoint: it embeds v [O, N, Ho, Wo] in the flat layout [O, OutPositions], zeros elsewhere.
 func (fc flatConv) uncrop(v *graph.Node) *graph.Node {
-	v = padCNHW(v, 0, fc.Hp-fc.Ho, 0, fc.Wp-fc.Wo)
-	if fc.NExt > fc.N {
-		v = graph.Concatenate([]*graph.Node{v, graph.Zeros(v.Graph(), shapes.Make(v.DType(), fc.O, fc.NExt-fc.N, fc.Hp, fc.Wp))}, 1)
-	}
+	v = padOrCrop(v, [2]int{}, [2]int{0, fc.NExt - fc.N}, [2]int{0, fc.Hp - fc.Ho}, [2]int{0, fc.Wp - fc.Wo})
 	return graph.Reshape(v, fc.O, fc.OutPositions)
 }
 
 // forward computes the convolution of x [C, N, H, W] with the HWIO kernel w: [O, N, Ho, Wo]. No gradient.
+//
+// The kernel rows are applied after the product rather than stacked into it: with X3 = the column shifts only
+// ([C·KW, L1], rows (c, j)), Z = W[(o, i), (c, j)] · X3 holds each kernel row's partial sums, and
+// y[o, q] = Σᵢ Z[(o, i), q + i·δ], δ the row shift. The shifts of Z's rows are the flat-shift trick again (KH·δ
+// zeros appended to each output channel's KH rows, reshaped to rows of length L1 + δ), and the sum over i is a
+// reduction of contiguous blocks. This writes and packs a third of the im2col matrix for the price of a
+// KH-row output.
 func (fc flatConv) forward(x, w *graph.Node) *graph.Node {
-	y := graph.DotGeneral(kernelMatrix(w), []int{1}, nil, fc.columns(x), []int{0}, nil)
-	return fc.crop(y)
+	if fc.KH == 1 {
+		return fc.crop(graph.DotGeneral(kernelMatrix(w), []int{1}, nil, fc.columns(x), []int{0}, nil))
+	}
+	x3 := fc.columnShifts(x)
+	l1 := x3.Shape().Dimensions[1]
+	wm := graph.Reshape(graph.TransposeAllAxes(w, 3, 0, 2, 1), fc.O*fc.KH, fc.C*fc.KW) // [(o, i), (c, j)]
+	z := graph.DotGeneral(wm, []int{1}, nil, x3, []int{0}, nil)                        // [(o, i), L1]
+	z = ZeroPad(graph.Reshape(z, fc.O, fc.KH*l1), 1, 0, fc.KH*fc.Shift2)
+	z = graph.Reshape(z, fc.O, fc.KH, l1+fc.Shift2)
+	return fc.crop(graph.ReduceSum(z, 1))
 }
 
-// gradKernel is dL/dw (HWIO) given v = dL/dy [O, N, Ho, Wo]: one product dY · Xᵀ.
+// gradKernel is dL/dw (HWIO) given v = dL/dy [O, N, Ho, Wo]: one product X · dYᵀ, both contracting on the
+// positions. The im2col matrix is the left operand, which the backend's matmul packs with its vectorized
+// packer; the right operand of a product contracting on its last axis is packed element by element, so it is
+// dY, 9× smaller than X for a 3×3 kernel.
 func (fc flatConv) gradKernel(x, v *graph.Node) *graph.Node {
-	dwm := graph.DotGeneral(fc.uncrop(v), []int{1}, nil, fc.columns(x), []int{1}, nil) // [O, (c, j, i)]
-	dwm = graph.Reshape(dwm, fc.O, fc.C, fc.KW, fc.KH)
-	return graph.TransposeAllAxes(dwm, 3, 2, 1, 0)
+	dwm := graph.DotGeneral(fc.columnsRowsFirst(x), []int{1}, nil, fc.uncrop(v), []int{1}, nil) // [(c, i, j), O]
+	dwm = graph.Reshape(dwm, fc.C, fc.KH, fc.KW, fc.O)
+	return graph.TransposeAllAxes(dwm, 1, 2, 0, 3)
 }
 
 // gradInput is dL/dx [C, N, H, W] given v = dL/dy: the convolution of v with the kernel flipped in space and

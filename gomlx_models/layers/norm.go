@@ -169,8 +169,7 @@ func (v bnVariables) update(g *graph.Graph, batchMean, batchVariance *graph.Node
 //	dβ = Σ v,  dγ = Σ v·x̂ = (Σ v·x − μ_B·Σ v)/σ,
 //	dx = a·(v − Σv/m − x̂·dγ/m) = a·(v + x·r + s),  r = −dγ/(σ·m),  s = −Σv/m − r·μ_B,
 //
-// so the gradient costs two row sums (products with a row of ones) and per-channel multiply-adds; the
-// broadcast of a is shared with the forward pass.
+// so the gradient costs two row sums (products with a row of ones) and per-channel multiply-adds.
 func batchNormTrainingCNHW(scope *model.Scope, x *graph.Node) *graph.Node {
 	g := x.Graph()
 	dims := x.Shape().Dimensions
@@ -203,7 +202,10 @@ func batchNormTrainingCNHW(scope *model.Scope, x *graph.Node) *graph.Node {
 			r := graph.MulScalar(graph.Mul(dGamma, invStd), -inv)
 			s := graph.Sub(graph.MulScalar(sumV, -inv), graph.Mul(r, mean))
 			inner := graph.Add(graph.Add(vRows, graph.Mul(xRows, broadcastRows(r, m))), broadcastRows(s, m))
-			dx := graph.Reshape(graph.Mul(inner, aRows), dims...)
+			// a is broadcast again here, from σ⁻¹·γ (a different expression, so the backend does not merge it
+			// with the forward's aRows, which would then stay alive from the forward pass to this one).
+			aAgain := broadcastRows(graph.Mul(invStd, graph.StopGradient(gamma)), m)
+			dx := graph.Reshape(graph.Mul(inner, aAgain), dims...)
 			return []*graph.Node{dx, dGamma, sumV}
 		})
 }

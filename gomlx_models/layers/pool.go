@@ -3,6 +3,8 @@ package layers
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -109,9 +111,45 @@ func PoolCNHW(x *graph.Node, cfg Pool, isMax bool) *graph.Node {
 	}
 	x = graph.Reshape(x, c, n, ho, k, wo, k)
 	if isMax {
-		return graph.ReduceMax(x, 3, 5)
+		return maxPoolWindows(x)
 	}
 	return graph.ReduceMean(x, 3, 5)
+}
+
+// maxPoolWindows is the maximum over axes 3 and 5 of x [C, N, Ho, k, Wo, k], the windows of a non-overlapping
+// max pooling. The forward pass reduces the rows of each window first (contiguous blocks, a tight loop on the
+// Go backend, which walks a reduction over two separate axes with a per-element index iterator), then the now
+// trailing columns. The reverse pass sends the adjoint v to every entry equal to its window's maximum:
+// dx = [x = ŷ]·v̂, with ŷ and v̂ the y and v repeated over the windows by upsampleWindows. Being same-shaped
+// element-wise ops, they run on the backend's vectorized loops; the autodiff of ReduceMax broadcasts inside its
+// arithmetic, which the Go backend does through a per-element index iterator.
+func maxPoolWindows(x *graph.Node) *graph.Node {
+	var y *graph.Node
+	y = customVJP([]*graph.Node{x},
+		func(in []*graph.Node) *graph.Node { return graph.ReduceMax(graph.ReduceMax(in[0], 3), 4) },
+		func(v *graph.Node) []*graph.Node {
+			hit := graph.Equal(x, upsampleWindows(y, x.Shape().Dimensions))
+			return []*graph.Node{graph.Where(hit, upsampleWindows(v, x.Shape().Dimensions), graph.ZerosLike(x))}
+		})
+	return y
+}
+
+// upsampleWindows repeats t [C, N, Ho, Wo] over k×k windows, returning dims = [C, N, Ho, k, Wo, k]. The
+// repetition along the width is a product with the 0/1 matrix E[w, w'] = [w'/k = w] (exact for finite values:
+// each output sums one term), the one along the height a Concatenate of whole rows: both are block operations
+// on the Go backend, whose broadcasting ops go element by element.
+func upsampleWindows(t *graph.Node, dims []int) *graph.Node {
+	c, n, ho, k, wo := dims[0], dims[1], dims[2], dims[3], dims[4]
+	g := t.Graph()
+	expand := shapes.Make(dtypes.Int32, wo, wo*k)
+	e := graph.ConvertDType(graph.Equal(graph.Iota(g, expand, 0), graph.DivScalar(graph.Iota(g, expand, 1), k)), t.DType())
+	rows := graph.DotGeneral(graph.Reshape(t, c*n*ho, wo), []int{1}, nil, e, []int{0}, nil) // [C·N·Ho, Wo·k]
+	rows = graph.Reshape(rows, c*n*ho, 1, wo*k)
+	parts := make([]*graph.Node, k)
+	for i := range parts {
+		parts[i] = rows
+	}
+	return graph.Reshape(graph.Concatenate(parts, 1), dims...)
 }
 
 // GlobalAvgPool averages each channel over the whole image (Lin et al. 2014, "Network in Network", §3.2;

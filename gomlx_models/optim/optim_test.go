@@ -19,7 +19,7 @@ import (
 // the magnitude of the value when it is larger than 1).
 const torchTolerance = 1e-5
 
-// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as backend.Default),
 // created once per process.
 func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 

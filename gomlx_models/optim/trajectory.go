@@ -122,6 +122,9 @@ func GraphTrajectory(backend compute.Backend, opt Optimizer, obj Objective, star
 		return Path{}, fmt.Errorf("optim.GraphTrajectory(%s): creating the parameter variable: %w", opt.Name(), err)
 	}
 	exec, err := model.NewExec(backend, store, func(scope *model.Scope, g *graph.Graph) *graph.Node {
+		// A graph that updates its variables is a training graph: marking it so keeps GoMLX from treating
+		// theta as a frozen inference weight.
+		scope.Store().SetTraining(g, true)
 		loss := obj.Graph(theta.NodeValue(g))
 		opt.UpdateGraph(scope, g, loss)
 		return loss

@@ -15,7 +15,7 @@ import (
 	cnbackend "github.com/convnotes/convnotes/gomlx_models/backend"
 )
 
-// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as go:ops_sequential),
+// testBackend is the project's backend choice ($GOMLX_BACKEND, else the Go backend as backend.Default),
 // created once per process.
 func testBackend() (compute.Backend, error) { return cnbackend.New("") }
 
