@@ -38,9 +38,9 @@ func PoolSides(cfg models.AlexNetConfig) []int {
 // momentum, weight decay and dropout as §5, evaluated on TestN test images and on the first EvalTrainN
 // training images every EvalEvery steps.
 type PoolingSetup struct {
-	Div                               int
-	TrainN, TestN, EvalTrainN         int
-	BatchSize, Steps, EvalEvery       int
+	Div                                int
+	TrainN, TestN, EvalTrainN          int
+	BatchSize, Steps, EvalEvery        int
 	LR, Momentum, WeightDecay, Dropout float64
 }
 

@@ -193,7 +193,7 @@ func augmentationExp() reproduce.Experiment {
 			e := d.PCA.Eigenvalues
 			return &reproduce.Result{Ours: fmt.Sprintf("factor %d (%d distinct patches); λ = %.4f, %.4f, %.4f", d.Factor, d.Distinct, e[0], e[1], e[2]),
 				Value: float64(d.Factor), Verdict: v,
-				Notes: fmt.Sprintf("the paper counts 32 offsets per axis (0–31); 257−224 = 33 are possible. Eigen-decomposition residual %.0e.", d.Residual),
+				Notes:   fmt.Sprintf("the paper counts 32 offsets per axis (0–31); 257−224 = 33 are possible. Eigen-decomposition residual %.0e.", d.Residual),
 				Figures: paths}, nil
 		},
 	}
