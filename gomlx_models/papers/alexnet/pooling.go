@@ -26,9 +26,13 @@ var (
 // PoolSides lists the side of every pooling output of cfg (after conv1, conv2 and conv5) for its input side.
 func PoolSides(cfg models.AlexNetConfig) []int {
 	var out []int
+	stride := cfg.Pool.Stride
+	if stride == 0 {
+		stride = cfg.Pool.Window
+	}
 	for _, l := range cfg.Convs {
 		if l.Pool {
-			out = append(out, layers.ValidSize(l.Out, cfg.Pool.Window, max(cfg.Pool.Stride, cfg.Pool.Window)))
+			out = append(out, layers.ValidSize(l.Out, cfg.Pool.Window, stride))
 		}
 	}
 	return out
