@@ -105,7 +105,7 @@ func TestVerdicts(t *testing.T) {
 	for _, tc := range []struct {
 		ratio float64
 		want  reproduce.Verdict
-	}{{7, reproduce.Reproduced}, {2, reproduce.Close}, {0.8, reproduce.NotYet}, {math.NaN(), reproduce.NotYet}} {
+	}{{7, reproduce.Reproduced}, {2, reproduce.Close}, {1.03, reproduce.NotYet}, {0.8, reproduce.NotYet}, {math.NaN(), reproduce.NotYet}} {
 		if got := (&ReLUTanhResult{Ratio: tc.ratio}).Verdict(); got != tc.want {
 			t.Errorf("ratio %g: %s, want %s", tc.ratio, got, tc.want)
 		}

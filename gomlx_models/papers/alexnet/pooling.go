@@ -52,7 +52,7 @@ type PoolingSetup struct {
 var PoolingConfig = train.ByProfile[PoolingSetup]{
 	Quick: PoolingSetup{Div: 16, TrainN: 500, TestN: 500, EvalTrainN: 500, BatchSize: 32, Steps: 40, EvalEvery: 20,
 		LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Dropout: 0.5},
-	Full: PoolingSetup{Div: 16, TrainN: 1000, TestN: 2000, EvalTrainN: 1000, BatchSize: 32, Steps: 300, EvalEvery: 50,
+	Full: PoolingSetup{Div: 16, TrainN: 1000, TestN: 1000, EvalTrainN: 1000, BatchSize: 32, Steps: 300, EvalEvery: 100,
 		LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Dropout: 0.5},
 }
 

@@ -58,8 +58,8 @@ type ConvNetSpec = models.ConvNet
 var ReLUTanhConfig = train.ByProfile[ReLUTanhSetup]{
 	Quick: ReLUTanhSetup{Net: FourLayerCNN, TrainN: 2000, BatchSize: 32, Steps: 60, LR: 0.01, Momentum: 0.9,
 		Threshold: PaperThreshold, Window: 10, Harder: 0.2},
-	Full: ReLUTanhSetup{Net: FourLayerCNN, TrainN: 20000, BatchSize: 32, Steps: 400, LR: 0.01, Momentum: 0.9,
-		Threshold: PaperThreshold, Window: 20, Harder: 0.12},
+	Full: ReLUTanhSetup{Net: FourLayerCNN, TrainN: 20000, BatchSize: 32, Steps: 300, LR: 0.01, Momentum: 0.9,
+		Threshold: PaperThreshold, Window: 20, Harder: 0.2},
 	Paper: &ReLUTanhSetup{Net: FourLayerCNN, TrainN: 0, BatchSize: 128, Steps: 35 * 390, LR: 0.01, Momentum: 0.9,
 		Threshold: PaperThreshold, Window: 100},
 }
@@ -181,6 +181,9 @@ func reached(step, steps int) string {
 
 // ratioText formats a ratio, as a lower bound when tanh never reached the threshold.
 func ratioText(ratio float64, tanhReached int) string {
+	if math.IsNaN(ratio) {
+		return "ReLU never got there"
+	}
 	if tanhReached == 0 {
 		return fmt.Sprintf("≥ %.1f×", ratio)
 	}
@@ -200,12 +203,13 @@ func (r *ReLUTanhResult) Summary() string {
 	return s
 }
 
-// Verdict: reproduced when ReLU is at least the paper's six times faster, close when it is faster at all.
+// Verdict: reproduced when ReLU is at least the paper's six times faster, close when it is at least twice as
+// fast ("several times faster", §3.1).
 func (r *ReLUTanhResult) Verdict() reproduce.Verdict {
 	switch {
 	case r.Ratio >= PaperSpeedup:
 		return reproduce.Reproduced
-	case r.Ratio > 1:
+	case r.Ratio >= 2:
 		return reproduce.Close
 	}
 	return reproduce.NotYet

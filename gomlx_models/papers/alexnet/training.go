@@ -33,8 +33,8 @@ type TrainingSetup struct {
 var TrainingConfig = train.ByProfile[TrainingSetup]{
 	Quick: TrainingSetup{Div: 16, Pad: 36, TrainN: 500, TestN: 200, EvalTrainN: 200, BatchSize: 32, Steps: 30,
 		EvalEvery: 15, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Dropout: 0.5},
-	Full: TrainingSetup{Div: 16, Pad: 36, TrainN: 10000, TestN: 2000, EvalTrainN: 2000, BatchSize: 32, Steps: 500,
-		EvalEvery: 50, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Dropout: 0.5},
+	Full: TrainingSetup{Div: 16, Pad: 36, TrainN: 10000, TestN: 1000, EvalTrainN: 1000, BatchSize: 32, Steps: 500,
+		EvalEvery: 100, LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4, Dropout: 0.5},
 }
 
 // cropFlipBatches serves random size×size patches, each reflected with probability ½, of the mini-batches of
