@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/convnotes/convnotes/gomlx_models/papers/alexnet"
 	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
@@ -16,5 +17,6 @@ func sections() []reproduce.Section {
 		regularization.Section(),
 		convolution.Section(),
 		deconvolution.Section(),
+		alexnet.Section(),
 	}
 }

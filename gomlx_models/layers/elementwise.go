@@ -15,6 +15,15 @@ func ReLU(x *graph.Node) *graph.Node {
 	return graph.Max(x, graph.ScalarZero(x.Graph(), x.DType()))
 }
 
+// Tanh is the hyperbolic tangent, the saturating non-linearity AlexNet's §3.1 compares ReLUs with. Like [ReLU]
+// it keeps the channels-major layout of a Fast layer's output.
+func Tanh(x *graph.Node) *graph.Node {
+	if x != nil && x.Rank() == 4 && hasCNHW(x) {
+		return fromCNHW(graph.Tanh(toCNHW(x)))
+	}
+	return graph.Tanh(x)
+}
+
 // Add is the element-wise sum a + b of two same-shaped tensors, e.g. a residual connection (He et al. 2016,
 // eq. 1: y = F(x) + x). When both come from Fast layers it adds the channels-major originals.
 func Add(a, b *graph.Node) *graph.Node {

@@ -132,7 +132,11 @@ func (c AlexNetConfig) Scaled(div int) AlexNetConfig {
 // the Out sizes recomputed for InputSide.
 func (c AlexNetConfig) WithPool(p layers.Pool) AlexNetConfig {
 	out := c
-	out.Name = fmt.Sprintf("%s, pool %d/%d", c.Name, p.Window, max(p.Stride, p.Window))
+	stride := p.Stride
+	if stride == 0 {
+		stride = p.Window
+	}
+	out.Name = fmt.Sprintf("%s, pool %d/%d", c.Name, p.Window, stride)
 	out.Pool = p
 	out.Convs = append([]AlexNetConv(nil), c.Convs...)
 	side := c.InputSide

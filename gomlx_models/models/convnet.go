@@ -23,6 +23,8 @@ type ConvNet struct {
 	Stages  []ConvStage
 	Hidden  []int // widths of the hidden fully connected layers.
 	Classes int
+	// Tanh replaces every ReLU by tanh (the saturating unit of Krizhevsky et al. 2012, §3.1 and Fig. 1).
+	Tanh bool
 	// Input is the image shape (height, width, channels) a flat [batch, H·W·C] input is reshaped to; zero
 	// means the network takes NHWC images only.
 	Input [3]int
@@ -87,7 +89,7 @@ func (n ConvNet) TapsUpTo(scope *model.Scope, x *graph.Node, last string) []Tap 
 	}
 	for i, st := range n.Stages {
 		s := scope.In("stage%d", i+1)
-		x = layers.ReLU(layers.Conv2D(s.In("conv"), x, layers.Conv{Filters: st.Filters, Kernel: st.Kernel,
+		x = n.activation(layers.Conv2D(s.In("conv"), x, layers.Conv{Filters: st.Filters, Kernel: st.Kernel,
 			Padding: st.Padding, UseBias: true}))
 		if st.Padding == layers.Same {
 			h, w = layers.SameSize(h, 1), layers.SameSize(w, 1)
@@ -109,7 +111,7 @@ func (n ConvNet) TapsUpTo(scope *model.Scope, x *graph.Node, last string) []Tap 
 	}
 	for i, units := range n.Hidden {
 		name := fmt.Sprintf("fc%d", i+1)
-		x = layers.ReLU(layers.Dense(scope.In("%s", name), x, units))
+		x = n.activation(layers.Dense(scope.In("%s", name), x, units))
 		if done(name, x) {
 			return taps
 		}
@@ -120,6 +122,14 @@ func (n ConvNet) TapsUpTo(scope *model.Scope, x *graph.Node, last string) []Tap 
 		panic(fmt.Errorf("ConvNet: no layer named %q", last))
 	}
 	return taps
+}
+
+// activation is ReLU, or tanh when n.Tanh.
+func (n ConvNet) activation(x *graph.Node) *graph.Node {
+	if n.Tanh {
+		return layers.Tanh(x)
+	}
+	return layers.ReLU(x)
 }
 
 // LayerNames lists the names [ConvNet.Taps] gives its outputs, in order.

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"path"
 
@@ -98,6 +99,10 @@ type Momentum struct {
 	Mu float64
 	// EMA selects the (1−β) exponentially-weighted-average form of the notes.
 	EMA bool
+	// WeightDecay λ adds λ·θ to the gradient before the velocity update (torch.optim.SGD's weight_decay). With
+	// μ = 0.9 and λ = 5e-4 this is AlexNet's rule (Krizhevsky et al. 2012, §5): v ← 0.9·v − 0.0005·ε·w − ε·∂L/∂w,
+	// w ← w + v, which is ours with v_paper = −η·v.
+	WeightDecay float64
 }
 
 // NewMomentum returns SGD with PyTorch-convention momentum mu and learning rate lr.
@@ -113,7 +118,11 @@ func (o Momentum) Name() string {
 
 // Validate implements Optimizer.
 func (o Momentum) Validate() error {
-	return errors.Join(checkPositive("learning rate", o.LR), checkUnit("momentum", o.Mu))
+	err := errors.Join(checkPositive("learning rate", o.LR), checkUnit("momentum", o.Mu))
+	if o.WeightDecay < 0 || o.WeightDecay != o.WeightDecay {
+		err = errors.Join(err, fmt.Errorf("weight decay %g must be ≥ 0", o.WeightDecay))
+	}
+	return err
 }
 
 // gradScale is the factor on g in the velocity update: 1 (PyTorch) or 1−β (EMA).
@@ -128,6 +137,9 @@ func (o Momentum) gradScale() float64 {
 func (o Momentum) UpdateGraph(scope *model.Scope, _ *graph.Graph, loss *graph.Node) {
 	applyUpdates(o, o.LR, scope, loss, func(v *model.Variable, theta, grad, lr *graph.Node) *graph.Node {
 		velVar := stateVariable(scope, o.Name(), v, "velocity")
+		if o.WeightDecay > 0 {
+			grad = graph.Add(grad, graph.MulScalar(theta, o.WeightDecay))
+		}
 		vel := graph.MulScalar(velVar.NodeValue(theta.Graph()), o.Mu)
 		if o.EMA {
 			vel = graph.Add(vel, graph.MulScalar(grad, o.gradScale()))
@@ -156,7 +168,7 @@ type momentumStepper struct {
 func (s *momentumStepper) Step(theta, grad []float64) {
 	c := s.cfg.gradScale()
 	for i := range theta {
-		s.v[i] = s.cfg.Mu*s.v[i] + c*grad[i]
+		s.v[i] = s.cfg.Mu*s.v[i] + c*(grad[i]+s.cfg.WeightDecay*theta[i])
 		theta[i] -= s.cfg.LR * s.v[i]
 	}
 }

@@ -56,6 +56,7 @@ func TestFirstStep(t *testing.T) {
 		{SGD{LR: 0.1}, 1 - 0.1*2},
 		{Momentum{LR: 0.1, Mu: 0.9}, 1 - 0.1*2},                                      // v = 0·μ + g
 		{Momentum{LR: 0.1, Mu: 0.9, EMA: true}, 1 - 0.1*0.1*2},                       // v = (1−β)g
+		{Momentum{LR: 0.1, Mu: 0.9, WeightDecay: 0.5}, 1 - 0.1*(2+0.5)},              // v = g + λθ
 		{RMSProp{LR: 0.1, Alpha: 0.99, Eps: 1e-8}, 1 - 0.1*2/(math.Sqrt(0.04)+1e-8)}, // s = 0.01·4
 		{Adam{LR: 0.1, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, 1 - 0.1*2/(2+1e-8)},     // m̂ = g, v̂ = g²
 	}
@@ -79,6 +80,7 @@ func TestValidate(t *testing.T) {
 		{SGD{}, "learning rate"},
 		{NewMomentum(0.1, 0.9), ""},
 		{Momentum{LR: 0.1, Mu: 1}, "momentum"},
+		{Momentum{LR: 0.1, Mu: 0.9, WeightDecay: -1}, "weight decay"},
 		{NewRMSProp(0.01), ""},
 		{RMSProp{LR: 0.01, Alpha: 0.99}, "eps"},
 		{NewAdam(1e-3), ""},
@@ -215,7 +217,7 @@ func TestTrainerUsesOptimizers(t *testing.T) {
 	obj, start := f.objective(t, "linreg")
 	const steps = 30
 	for _, opt := range []Optimizer{NewSGD(0.05), NewMomentum(0.02, 0.9), Momentum{LR: 0.2, Mu: 0.9, EMA: true},
-		NewRMSProp(0.01), NewAdam(0.05)} {
+		Momentum{LR: 0.02, Mu: 0.9, WeightDecay: 0.1}, NewRMSProp(0.01), NewAdam(0.05)} {
 		t.Run(opt.Name(), func(t *testing.T) {
 			store := model.NewStore()
 			modelFn := func(scope *model.Scope, x *graph.Node) *graph.Node {
