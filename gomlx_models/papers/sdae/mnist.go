@@ -42,8 +42,8 @@ type MNISTConfig struct {
 // long SGD schedules do not fit 2 cores in minutes).
 var MNISTStudyConfig = train.ByProfile[MNISTConfig]{
 	Quick: MNISTConfig{Net: models.AutoencoderConfig{Input: 784, Hidden: []int{128, 128, 128}, Tied: true, Classes: 10},
-		TrainN: 2000, TestN: 1000, Pretrain: Schedule{Epochs: 1, BatchSize: 50, LR: 1e-3},
-		FineTune: Schedule{Epochs: 2, BatchSize: 50, LR: 1e-3}, Noises: []float64{0, 0.25, 0.5}, SDAENoise: 0.25},
+		TrainN: 2000, TestN: 1000, Pretrain: Schedule{Epochs: 1, BatchSize: 20, LR: 1e-3},
+		FineTune: Schedule{Epochs: 4, BatchSize: 20, LR: 1e-3}, Noises: []float64{0, 0.25, 0.5}, SDAENoise: 0.25},
 	Full: MNISTConfig{Net: models.SDAE3Small, TrainN: 20000, TestN: 0, Pretrain: Schedule{Epochs: 2, BatchSize: 50, LR: 1e-3},
 		FineTune: Schedule{Epochs: 5, BatchSize: 50, LR: 1e-3}, Noises: []float64{0, 0.25, 0.5}, SDAENoise: 0.25},
 }
@@ -275,4 +275,21 @@ func MNISTFindings(r *MNISTResult) []reproduce.Finding {
 		reproduce.Finding{Item: "denoising MSE of layer 1 on 25%-masked digits", Paper: "denoising training denoises",
 			Ours: fmt.Sprintf("%.4f (ν = 0) vs %.4f (ν = %g)", sae.Denoise, sdae.Denoise, r.Config.SDAENoise)})
 	return rows
+}
+
+// FineTuneFigure draws the fine-tuning test error of every network against steps.
+func FineTuneFigure(r *MNISTResult) (*plots.Figure, error) {
+	var series []plots.Series
+	for _, n := range r.Nets {
+		xs, acc, err := n.Run.History.EvalSeries("test", "step", "accuracy")
+		if err != nil {
+			return nil, err
+		}
+		errs := make([]float64, len(acc))
+		for i, a := range acc {
+			errs[i] = 100 * (1 - a)
+		}
+		series = append(series, plots.Series{Name: n.Label, X: xs, Y: errs, Points: true})
+	}
+	return plots.Curves("fine-tuning: test error ("+r.Data+")", "step", "test error (%, log)", series, plots.LogY())
 }

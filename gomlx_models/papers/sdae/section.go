@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/plots"
@@ -97,12 +98,20 @@ func sdaeCorruption() reproduce.Experiment {
 			if dev < 0.01 {
 				v = reproduce.Reproduced
 			}
+			fig, err := CorruptionFigure()
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "corruption_examples")
+			if err != nil {
+				return nil, err
+			}
 			var notes string
 			for _, f := range NoiseFindings(rows) {
 				notes += f.Item + ": " + f.Ours + "; "
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("largest deviation from the definitions %.4f", dev), Value: dev,
-				Verdict: v, Notes: notes}, nil
+				Verdict: v, Notes: notes, Figures: paths}, nil
 		},
 	}
 }
@@ -147,7 +156,7 @@ func sdaeMNISTTable3() reproduce.Experiment {
 		Paper:      "Vincent et al. 2010, §7, Table 3 (MNIST)",
 		Claim:      "denoising pre-training (SDAE-3) gives a lower test error than ordinary autoencoder pre-training (SAE-3) and than no pre-training",
 		PaperValue: fmt.Sprintf("SDAE-3 %.2f%%, SAE-3 %.2f%% (DBN-3 %.2f%%, SVM-RBF %.2f%%)", PaperSDAE3, PaperSAE3, PaperDBN3, PaperSVMRBF),
-		Measure:    "784-256-256-256 sigmoid SDAE, tied weights, masking ν ∈ {0, 0.25, 0.5}; greedy pre-training 2 epochs per layer, fine-tuning 5 epochs, Adam lr 1e-3, batch 50, on 20,000 MNIST training images, tested on all 10,000 (quick: 128-unit layers, 2,000 images, 1 + 2 epochs)",
+		Measure:    "784-256-256-256 sigmoid SDAE, tied weights, masking ν ∈ {0, 0.25, 0.5}; greedy pre-training 2 epochs per layer, fine-tuning 5 epochs, Adam lr 1e-3, batch 50, on 20,000 MNIST training images, tested on all 10,000 (quick: 128-unit layers, 2,000 images, batch 20, 1 + 4 epochs)",
 		Long:       true, FullMinutes: 5,
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			r, err := MNISTStudy(env.Backend, MNISTStudyConfig.For(env.Profile), env.Progress)
@@ -160,6 +169,14 @@ func sdaeMNISTTable3() reproduce.Experiment {
 			if err := firstErr(err1, err2, err3); err != nil {
 				return nil, err
 			}
+			fig, err := FineTuneFigure(r)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "finetune_curves")
+			if err != nil {
+				return nil, err
+			}
 			v := Table3Verdict(sdae.TestErr, sae.TestErr, none.TestErr)
 			notes := fmt.Sprintf("%s; scaled down from the paper's 1000-unit layers, full training set and long SGD schedules, so the absolute errors are higher; the verdict is the paper's ordering.", r.Data)
 			if env.Quick && v == reproduce.NotYet {
@@ -167,7 +184,7 @@ func sdaeMNISTTable3() reproduce.Experiment {
 				notes += " Quick profile: indicative only."
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("SDAE-3 %.2f%%, SAE-3 %.2f%%, no pre-training %.2f%%", sdae.TestErr,
-				sae.TestErr, none.TestErr), Value: sdae.TestErr, Verdict: v, Notes: notes}, nil
+				sae.TestErr, none.TestErr), Value: sdae.TestErr, Verdict: v, Notes: notes, Figures: paths}, nil
 		},
 	}
 }
@@ -221,4 +238,26 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// CorruptionFigure shows the first four MNIST test digits clean and under each of Corruptions (seeded).
+func CorruptionFigure() (*plots.Figure, error) {
+	im, err := data.MNIST(data.Test)
+	if err != nil {
+		return nil, fmt.Errorf("corruption figure: %w", err)
+	}
+	rng := NewRand(21)
+	var imgs []plots.Image
+	for i := range 4 {
+		x := im.Image(i)
+		imgs = append(imgs, plots.Image{Pix: x, H: 28, W: 28, C: 1, Label: "clean"})
+		for _, c := range Corruptions {
+			xt, err := CorruptGo(rng, x, c)
+			if err != nil {
+				return nil, err
+			}
+			imgs = append(imgs, plots.Image{Pix: xt, H: 28, W: 28, C: 1, Label: fmt.Sprintf("%s %g", c.Kind, c.Level)})
+		}
+	}
+	return plots.ImageGrid("q_D: clean, masking, Gaussian, salt-and-pepper", imgs, 1+len(Corruptions))
 }
