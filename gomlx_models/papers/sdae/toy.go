@@ -34,8 +34,8 @@ type ToyConfig struct {
 
 // ToyStudyConfig is the toy study per profile.
 var ToyStudyConfig = train.ByProfile[ToyConfig]{
-	Quick: ToyConfig{N: 1000, Sigma: 0.08, Steps: 600, LR: 1e-2},
-	Full:  ToyConfig{N: 2000, Sigma: 0.08, Steps: 3000, LR: 1e-2},
+	Quick: ToyConfig{N: 1000, Sigma: 0.08, Steps: 3000, LR: 1e-2},
+	Full:  ToyConfig{N: 2000, Sigma: 0.08, Steps: 20000, LR: 1e-2},
 }
 
 // ToyResult holds the corrupted test points, their reconstructions and the mean distances to the circle.
