@@ -19,6 +19,8 @@ type Series struct {
 	X, Y []float64
 	// Points draws a marker at each point in addition to the line.
 	Points bool
+	// MarkersOnly draws the markers without the line (a scatter plot).
+	MarkersOnly bool
 }
 
 // points returns the finite points of s, skipping NaN/Inf and, on log axes,
@@ -62,9 +64,12 @@ func addSeries(p *plot.Plot, legend *boxedLegend, series []Series, colorOffset i
 			return fmt.Errorf("series %q: %w", s.Name, err)
 		}
 		line.LineStyle = draw.LineStyle{Color: clr, Width: vg.Points(1.6), Dashes: seriesDashes(i + colorOffset)}
-		p.Add(line)
-		thumbs := []plot.Thumbnailer{line}
-		if s.Points || len(xys) == 1 {
+		var thumbs []plot.Thumbnailer
+		if !s.MarkersOnly {
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		if s.Points || s.MarkersOnly || len(xys) == 1 {
 			sc, err := plotter.NewScatter(xys)
 			if err != nil {
 				return fmt.Errorf("series %q: %w", s.Name, err)

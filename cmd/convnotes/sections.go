@@ -6,6 +6,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
+	"github.com/convnotes/convnotes/gomlx_models/papers/sdae"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 )
 
@@ -18,5 +19,6 @@ func sections() []reproduce.Section {
 		convolution.Section(),
 		deconvolution.Section(),
 		alexnet.Section(),
+		sdae.Section(),
 	}
 }
