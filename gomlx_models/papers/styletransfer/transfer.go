@@ -185,9 +185,13 @@ func runFeatures(backend compute.Backend, b *Backbone, img Image, names []string
 		}
 		out := make([]*graph.Node, len(names))
 		for i, n := range names {
-			out[i] = feats[n]
 			if gram {
 				out[i] = GramGraph(feats[n])
+			} else {
+				// max(a, 0) = a for these ReLU (or pooled ReLU) outputs; it makes each output a node built after
+				// the rest of the graph: the Go backend failed to return an early node followed by unused ones
+				// (a unit tap such as stem/conv1, whose module is built whole).
+				out[i] = graph.Max(feats[n], graph.ScalarZero(x.Graph(), x.DType()))
 			}
 		}
 		return out
