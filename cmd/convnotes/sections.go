@@ -7,6 +7,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/sdae"
+	"github.com/convnotes/convnotes/gomlx_models/papers/styletransfer"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 )
 
@@ -19,6 +20,7 @@ func sections() []reproduce.Section {
 		convolution.Section(),
 		deconvolution.Section(),
 		alexnet.Section(),
+		styletransfer.Section(),
 		sdae.Section(),
 	}
 }

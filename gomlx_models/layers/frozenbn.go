@@ -45,7 +45,10 @@ func FrozenBatchNorm(scope *model.Scope, x *graph.Node, cfg FrozenBN) *graph.Nod
 	beta := variable("beta", initializer.Zero, true)
 	mean := variable("moving_mean", initializer.Zero, false)
 	variance := variable("moving_variance", initializer.One, false)
-	a := graph.Rsqrt(graph.AddScalar(variance, eps))
+	// The moving statistics are constants of the layer: no gradient flows into them (Rsqrt has none in GoMLX,
+	// and a reverse pass taken with respect to the input, as image synthesis does, would otherwise reach it).
+	a := graph.StopGradient(graph.Rsqrt(graph.AddScalar(variance, eps)))
+	mean = graph.StopGradient(mean)
 	if cfg.Scale {
 		a = graph.Mul(a, variable("gamma", initializer.One, true))
 	}

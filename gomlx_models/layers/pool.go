@@ -75,6 +75,9 @@ func PoolNHWC(x *graph.Node, cfg Pool, isMax bool) *graph.Node {
 	if err != nil {
 		panic(err)
 	}
+	if !isMax && cfg.Padding == Same && cfg.Stride == 1 {
+		return meanPoolSameStride1(x, cfg.Window)
+	}
 	var b *graph.PoolBuilder
 	if isMax {
 		b = graph.MaxPool(x)
@@ -163,4 +166,53 @@ func GlobalAvgPool(scope *model.Scope, x *graph.Node) *graph.Node {
 		y = graph.ReduceMean(x, 1, 2)
 	}
 	return summary.Mark(scope, "GlobalAvgPool", y)
+}
+
+// meanPoolSameStride1 is a stride-1 SAME average pooling (the real entries of each k×k window averaged, as
+// graph.MeanPool with PadSame) written as a sum of k² shifted slices of the zero-padded x divided by the number
+// of real entries: its gradient is that of slices and concatenations, where the Go backend's reverse pass of a padded MeanPool
+// fails (Inception's pooling branches, differentiated with respect to the image in section 10).
+func meanPoolSameStride1(x *graph.Node, k int) *graph.Node {
+	dims := x.Shape().Dimensions
+	h, w := dims[1], dims[2]
+	before := (k - 1) / 2
+	after := k - 1 - before
+	// Zero padding by concatenation (graph.Pad has no reverse pass in GoMLX).
+	padAxis := func(y *graph.Node, axis int) *graph.Node {
+		d := y.Shape().Clone().Dimensions
+		parts := []*graph.Node{}
+		if before > 0 {
+			d[axis] = before
+			parts = append(parts, graph.Zeros(y.Graph(), shapes.Make(y.DType(), d...)))
+		}
+		parts = append(parts, y)
+		if after > 0 {
+			d[axis] = after
+			parts = append(parts, graph.Zeros(y.Graph(), shapes.Make(y.DType(), d...)))
+		}
+		return graph.Concatenate(parts, axis)
+	}
+	padded := padAxis(padAxis(x, 1), 2)
+	var sum *graph.Node
+	for di := range k {
+		for dj := range k {
+			s := graph.Slice(padded, graph.AxisRange(), graph.AxisRange(di, di+h), graph.AxisRange(dj, dj+w), graph.AxisRange())
+			if sum == nil {
+				sum = s
+			} else {
+				sum = graph.Add(sum, s)
+			}
+		}
+	}
+	// count[i][j]: how many window entries fall inside the image.
+	count := make([]float32, h*w)
+	for i := range h {
+		for j := range w {
+			rows := min(h, i+after+1) - max(0, i-before)
+			cols := min(w, j+after+1) - max(0, j-before)
+			count[i*w+j] = 1 / float32(rows*cols)
+		}
+	}
+	inv := graph.ConvertDType(graph.Reshape(graph.Const(x.Graph(), count), 1, h, w, 1), x.DType())
+	return graph.Mul(sum, inv)
 }

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/gomlx/core/graph"
 	gomlxlayers "github.com/gomlx/gomlx/ml/layers"
@@ -256,6 +257,13 @@ func InceptionV3WithTaps(scope *model.Scope, x *graph.Node, cfg InceptionV3Confi
 // InceptionModuleApply builds one module under scope.In(m.Name): each branch's steps in order, then the
 // concatenation of the branches along the channels (a single-branch module, the stem, is its branch).
 func InceptionModuleApply(scope *model.Scope, x *graph.Node, m InceptionModule) *graph.Node {
+	return inceptionModuleApply(scope, x, m, false, nil)
+}
+
+// inceptionModuleApply is [InceptionModuleApply]; avgPool turns every max pooling into an average pooling of the
+// same window (Gatys et al. 2016, §2), and onUnit, if not nil, sees the output of every unit and pooling step by
+// its scope path relative to the model's scope ("stem/conv1", "stem/pool4").
+func inceptionModuleApply(scope *model.Scope, x *graph.Node, m InceptionModule, avgPool bool, onUnit func(name string, y *graph.Node)) *graph.Node {
 	ms := scope.In("%s", m.Name)
 	outs := make([]*graph.Node, len(m.Branches))
 	for bi, b := range m.Branches {
@@ -267,10 +275,13 @@ func InceptionModuleApply(scope *model.Scope, x *graph.Node, m InceptionModule) 
 		n := 0
 		for si, s := range b.Steps {
 			if s.Pool.Window > 0 {
-				if s.Max {
+				if s.Max && !avgPool {
 					y = layers.MaxPool2D(bs.In("pool%d", si+1), y, s.Pool)
 				} else {
 					y = layers.AvgPool2D(bs.In("pool%d", si+1), y, s.Pool)
+				}
+				if onUnit != nil {
+					onUnit(strings.TrimSuffix(unitScope(m, b, 0), "conv0")+fmt.Sprintf("pool%d", si+1), y)
 				}
 				continue
 			}
@@ -278,6 +289,9 @@ func InceptionModuleApply(scope *model.Scope, x *graph.Node, m InceptionModule) 
 			for ci, c := range s.Convs {
 				n++
 				parts[ci] = inceptionUnit(bs.In("conv%d", n), y, c)
+				if onUnit != nil {
+					onUnit(unitScope(m, b, n), parts[ci])
+				}
 			}
 			y = layers.ConcatChannels(parts...)
 		}
@@ -291,4 +305,43 @@ func inceptionUnit(scope *model.Scope, x *graph.Node, c InceptionConv) *graph.No
 	x = layers.Conv2D(scope, x, layers.Conv{Filters: c.Filters, KernelH: c.KH, KernelW: c.KW, Stride: c.Stride, Padding: c.Padding})
 	x = layers.FrozenBatchNorm(scope.In("bn"), x, layers.FrozenBN{Epsilon: inceptionBNEpsilon})
 	return layers.ReLU(x)
+}
+
+// InceptionV3Features builds Inception v3 (the variables of [InceptionV3WithTaps], same scopes) only as far as the
+// deepest of the named outputs and returns them: module outputs ("stem", "mixed0" … "mixed10") or single units and
+// poolings by their scope ("stem/conv1" … "stem/conv5", "stem/pool4", "mixed0/branch5x5/conv2"). With avgPool,
+// every max pooling (the stem's two and the grid reductions' pooling branches) averages its window instead, as
+// Gatys et al. (2016, §2) do in VGG-19 for image synthesis. Inputs from 75×75 work; the grids are not asserted.
+func InceptionV3Features(scope *model.Scope, x *graph.Node, avgPool bool, names ...string) (map[string]*graph.Node, error) {
+	if x.Rank() != 4 || x.Shape().Dimensions[3] != 3 {
+		return nil, fmt.Errorf("InceptionV3Features: want [batch, height, width, 3] images, got %s", x.Shape())
+	}
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make(map[string]*graph.Node, len(names))
+	keep := func(name string, y *graph.Node) {
+		if want[name] {
+			out[name] = y
+		}
+	}
+	for _, m := range InceptionV3Modules {
+		if len(out) == len(want) {
+			break
+		}
+		x = inceptionModuleApply(scope, x, m, avgPool, keep)
+		keep(m.Name, x)
+	}
+	if len(out) != len(want) {
+		var missing []string
+		for _, n := range names {
+			if out[n] == nil {
+				missing = append(missing, n)
+			}
+		}
+		return nil, fmt.Errorf("InceptionV3Features: no output named %s (modules are stem, mixed0 … mixed10; units "+
+			"are named by scope, e.g. stem/conv1)", strings.Join(missing, ", "))
+	}
+	return out, nil
 }

@@ -245,3 +245,78 @@ func vggDenseHead(scope *model.Scope, x *graph.Node, c VGGConfig) *graph.Node {
 	// §3.2: "the class score map is spatially averaged (sum-pooled)".
 	return graph.ReduceMean(x, 1, 2)
 }
+
+// VGGLayerNames returns the names [VGG] gives the layers of a trunk, in order: conv<stage>_<i> for convolutions
+// (Table 1's stages are separated by the pools), pool<stage> for poolings and lrn<stage>_<i>.
+func VGGLayerNames(trunk []VGGLayer) []string {
+	names := make([]string, len(trunk))
+	stage, i := 1, 1
+	for k, l := range trunk {
+		switch {
+		case l.Pool:
+			names[k] = fmt.Sprintf("pool%d", stage)
+			stage, i = stage+1, 1
+		case l.LRN:
+			names[k] = fmt.Sprintf("lrn%d_%d", stage, i)
+		default:
+			names[k] = fmt.Sprintf("conv%d_%d", stage, i)
+			i++
+		}
+	}
+	return names
+}
+
+// VGGFeatures builds the convolutional trunk of c (the variables and scopes of [VGG]) only as far as the deepest
+// of the named layers and returns their outputs, convolutions after their ReLU: e.g. conv1_1 … conv5_1 and
+// conv4_2, the layers Gatys et al. (2016, §2) read from VGG-19 (configuration E). With avgPool every 2×2 max
+// pooling averages its window instead (ibid.: "replacing the max-pooling operation by average pooling improves
+// the gradient flow"). Any input side works; the head is not built.
+func VGGFeatures(scope *model.Scope, x *graph.Node, c VGGConfig, avgPool bool, names ...string) (map[string]*graph.Node, error) {
+	if len(c.Layers) == 0 {
+		return nil, fmt.Errorf("VGGFeatures %q: no layers", c.Name)
+	}
+	if x.Rank() != 4 {
+		return nil, fmt.Errorf("VGGFeatures: want [batch, height, width, channels] images, got %s", x.Shape())
+	}
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := make(map[string]*graph.Node, len(names))
+	div := max(1, c.WidthDiv)
+	for k, name := range VGGLayerNames(c.Layers) {
+		if len(out) == len(want) {
+			break
+		}
+		l := c.Layers[k]
+		switch {
+		case l.Pool && avgPool:
+			x = layers.AvgPool2D(scope.In("%s", name), x, layers.Pool{Window: 2})
+		case l.Pool:
+			x = layers.MaxPool2D(scope.In("%s", name), x, layers.Pool{Window: 2})
+		case l.LRN:
+			x = layers.LocalResponseNorm(scope.In("%s", name), x, c.LRN)
+		default:
+			s := scope.In("%s", name)
+			x = layers.Conv2D(s, x, layers.Conv{Filters: max(1, l.Filters/div), Kernel: l.Kernel,
+				Padding: layers.Same, UseBias: true})
+			if c.BatchNorm {
+				x = layers.BatchNorm(s, x)
+			}
+			x = layers.ReLU(x)
+		}
+		if want[name] {
+			out[name] = x
+		}
+	}
+	if len(out) != len(want) {
+		var missing []string
+		for _, n := range names {
+			if out[n] == nil {
+				missing = append(missing, n)
+			}
+		}
+		return nil, fmt.Errorf("VGGFeatures %q: no layer named %v (layers: %v)", c.Name, missing, VGGLayerNames(c.Layers))
+	}
+	return out, nil
+}
