@@ -285,7 +285,7 @@ func vggDenseEval() reproduce.Experiment {
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("max |FC − dense| = %.2g (%.1g relative); maps %s", r.MaxAbsDiff,
 				rel, strings.Join(maps, ", ")), Value: rel, Verdict: v,
-				Notes: "untrained weights: the row checks the mechanism; the trained small VGG's multi-scale accuracy is in vgg-small.",
+				Notes:   "untrained weights: the row checks the mechanism; the trained small VGG's multi-scale accuracy is in vgg-small.",
 				Figures: paths}, nil
 		},
 	}
