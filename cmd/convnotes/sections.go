@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/nin"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/vgg"
@@ -18,5 +19,6 @@ func sections() []reproduce.Section {
 		convolution.Section(),
 		deconvolution.Section(),
 		vgg.Section(),
+		nin.Section(),
 	}
 }
