@@ -6,6 +6,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/train"
+	"github.com/convnotes/convnotes/plots"
 )
 
 // Side32 loads a split of CIFAR-10 when the user has it, else Fashion-MNIST zero-padded to 32×32 (five 2×2
@@ -52,4 +53,30 @@ func mustModel(c models.VGGConfig) train.ModelFn {
 		panic(err)
 	}
 	return fn
+}
+
+// Curves draws a run's training loss and its accuracy on the "test" and "train" evaluation sets against steps.
+func Curves(run *train.Run, title string) (loss, accuracy *plots.Figure, err error) {
+	xs, ys, err := run.History.Series("step", "loss")
+	if err != nil {
+		return nil, nil, err
+	}
+	if loss, err = plots.Curves(title+": training loss", "step", "cross-entropy",
+		[]plots.Series{{Name: "batch loss", X: xs, Y: ys}}, plots.LogY()); err != nil {
+		return nil, nil, err
+	}
+	var series []plots.Series
+	for _, set := range []string{"train", "test"} {
+		ex, ey, err := run.History.EvalSeries(set, "step", "accuracy")
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(ex) > 0 {
+			series = append(series, plots.Series{Name: set, X: ex, Y: ey, Points: true})
+		}
+	}
+	if accuracy, err = plots.Curves(title+": accuracy", "step", "accuracy", series); err != nil {
+		return nil, nil, err
+	}
+	return loss, accuracy, nil
 }
