@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+		"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -29,8 +30,9 @@ type MaxoutFit struct {
 // Convex is the function the maxout units approximate: x² on [−1, 1].
 func Convex(x float64) float64 { return x * x }
 
-// FitMaxout fits, for each number of pieces k, one layers.Maxout unit (1 input, k affine pieces) to Convex on n
-// grid points in [−1, 1] by full-batch Adam (lr 0.05, steps steps, seeded), and returns the fits.
+// FitMaxout fits, for each number of pieces k, one layers.Maxout unit (1 input, k affine pieces, started as
+// spread-out lines, see spreadPieces) to Convex on n grid points in [−1, 1] by full-batch Adam (lr 0.05, steps
+// steps), and returns the fits.
 func FitMaxout(backend compute.Backend, pieces []int, n, steps int) (fits []MaxoutFit, err error) {
 	if backend == nil {
 		return nil, errors.New("FitMaxout: nil backend")
@@ -59,6 +61,9 @@ func FitMaxout(backend compute.Backend, pieces []int, n, steps int) (fits []Maxo
 		}
 		store := model.NewStore()
 		store.SetParam(model.ParamInitialSeed, int64(10+k))
+		if err := spreadPieces(backend, store, fn, xs, k); err != nil {
+			return nil, fmt.Errorf("FitMaxout k=%d: %w", k, err)
+		}
 		trainer := gtrain.NewTrainer(backend, store, fn, loss.MeanSquaredError,
 			optimizer.Adam().LearningRate(0.05).Done(), nil, nil)
 		for range steps {
@@ -121,4 +126,48 @@ func MaxoutFigures(fits []MaxoutFit) (curves, errs *plots.Figure, err error) {
 		return nil, nil, err
 	}
 	return curves, errs, nil
+}
+
+// spreadPieces creates the unit's variables and spreads its k pieces: slopes evenly spaced in [−2, 2] and
+// biases −w²/8, the tangents of 2x² (a different convex function from the target). Dense layers start with zero
+// biases, so every piece would be a line through the origin and only the steepest two could ever be the maximum:
+// the others would get no gradient and stay dead.
+func spreadPieces(backend compute.Backend, store *model.Store, fn func(*model.Scope, *graph.Node) *graph.Node,
+	xs []float32, k int) error {
+	e, err := model.NewExec(backend, store, fn)
+	if err != nil {
+		return err
+	}
+	outs, err := e.Exec(tensors.FromFlatDataAndDimensions(xs, len(xs), 1))
+	e.Finalize()
+	if err != nil {
+		return err
+	}
+	outs[0].MustFinalizeAll()
+	w, b := make([]float32, k), make([]float32, k)
+	for j := range k {
+		if k > 1 {
+			w[j] = float32(-2 + 4*float64(j)/float64(k-1))
+		}
+		b[j] = -w[j] * w[j] / 8
+	}
+	set := 0
+	for v := range store.IterVariables() {
+		switch {
+		case strings.HasSuffix(v.Path(), "/biases"):
+			err = v.SetValue(tensors.FromFlatDataAndDimensions(b, k))
+		case strings.HasSuffix(v.Path(), "/weights"):
+			err = v.SetValue(tensors.FromFlatDataAndDimensions(w, 1, k))
+		default:
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		set++
+	}
+	if set != 2 {
+		return fmt.Errorf("found %d of the 2 maxout variables", set)
+	}
+	return nil
 }
