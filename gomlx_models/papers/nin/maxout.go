@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-		"strings"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
