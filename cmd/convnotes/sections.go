@@ -4,10 +4,12 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/alexnet"
 	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/nin"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/sdae"
 	"github.com/convnotes/convnotes/gomlx_models/papers/styletransfer"
+	"github.com/convnotes/convnotes/gomlx_models/papers/vgg"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 )
 
@@ -20,6 +22,8 @@ func sections() []reproduce.Section {
 		convolution.Section(),
 		deconvolution.Section(),
 		alexnet.Section(),
+		vgg.Section(),
+		nin.Section(),
 		styletransfer.Section(),
 		sdae.Section(),
 	}

@@ -48,6 +48,12 @@ type NINConfig struct {
 	FCHidden []int
 	// WidthDiv divides every width but the last block's last (the classes); 0 or 1 keeps them.
 	WidthDiv int
+	// NoFCDropout keeps dropout off the hidden FC layers of the NINFullyConnected head (§4.6's "fully connected"
+	// baseline without dropout) while the mlpconv layers keep Dropout.
+	NoFCDropout bool
+	// Maps returns the last mlpconv layer's feature maps [batch, h, w, classes] instead of the head's logits: with
+	// the GAP head they are §4.6's category confidence maps (Fig. 4).
+	Maps bool
 }
 
 // NINCIFAR10 is NIN for CIFAR-10 (§4.2) with the layer widths of the authors' released configuration: mlpconv
@@ -123,19 +129,19 @@ func NIN(c NINConfig) (func(scope *model.Scope, x *graph.Node) *graph.Node, erro
 		for bi, b := range c.Blocks {
 			last := bi == len(c.Blocks)-1
 			s := scope.In("mlpconv%d", bi+1)
+			widths := make([]int, len(b.Filters))
 			for li, f := range b.Filters {
 				if !(last && li == len(b.Filters)-1) {
 					f = max(1, f/div)
 				}
-				name, k := "conv", b.Kernel
-				if li > 0 {
-					name, k = fmt.Sprintf("cccp%d", li), 1
-				}
-				x = layers.ReLU(layers.Conv2D(s.In("%s", name), x, layers.Conv{Filters: f, Kernel: k,
-					Padding: layers.Same, UseBias: true}))
+				widths[li] = f
 			}
+			x = MLPConv{Kernel: b.Kernel, Filters: widths}.Apply(s, x)
 			x.AssertDims(batch, h, w, x.Shape().Dimensions[3])
 			if last {
+				if c.Maps {
+					return x
+				}
 				break
 			}
 			x = layers.MaxPool2D(s.In("pool"), x, c.Pool)
@@ -151,12 +157,30 @@ func NIN(c NINConfig) (func(scope *model.Scope, x *graph.Node) *graph.Node, erro
 		for i, width := range c.FCHidden {
 			s := scope.In("fc%d", i+1)
 			x = layers.ReLU(layers.Dense(s, x, width))
-			if c.Dropout > 0 {
+			if c.Dropout > 0 && !c.NoFCDropout {
 				x = regularize.InvertedDropout(s.In("dropout"), x, 1-c.Dropout)
 			}
 		}
 		return layers.Dense(scope.In("fc%d", len(c.FCHidden)+1), x, c.Classes())
 	}, nil
+}
+
+// Apply builds the mlpconv layer on the NHWC images x under scope: a Kernel×Kernel convolution (scope "conv")
+// then a 1×1 convolution per further width (scopes "cccp1", "cccp2", …), all with SAME padding, biases and a
+// ReLU (§3.1, eq. 2). It returns [batch, H, W, Filters[last]].
+func (b MLPConv) Apply(scope *model.Scope, x *graph.Node) *graph.Node {
+	if b.Kernel < 1 || len(b.Filters) == 0 {
+		panic(fmt.Errorf("MLPConv: invalid layer %+v", b))
+	}
+	for li, f := range b.Filters {
+		name, k := "conv", b.Kernel
+		if li > 0 {
+			name, k = fmt.Sprintf("cccp%d", li), 1
+		}
+		x = layers.ReLU(layers.Conv2D(scope.In("%s", name), x, layers.Conv{Filters: f, Kernel: k,
+			Padding: layers.Same, UseBias: true}))
+	}
+	return x
 }
 
 // pooledSide is the output side of pooling n positions: ⌈n/stride⌉ with SAME padding, ⌊(n−window)/stride⌋+1

@@ -1,0 +1,187 @@
+package nin
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/convnotes/convnotes/gomlx_models/models"
+)
+
+// DenseLayer is one layer of the MLP an mlpconv layer slides over the patches: y = ReLU(Wᵀx + b), W [In][Out].
+type DenseLayer struct {
+	In, Out int
+	W       [][]float64
+	B       []float64
+}
+
+// Image is an H×W×C image in row-major (height, width, channel) order.
+type Image struct {
+	H, W, C int
+	Pix     []float64
+}
+
+// At returns pixel (y, x, c), 0 outside the image (SAME zero padding).
+func (im Image) At(y, x, c int) float64 {
+	if y < 0 || y >= im.H || x < 0 || x >= im.W {
+		return 0
+	}
+	return im.Pix[(y*im.W+x)*im.C+c]
+}
+
+// MLPConvRun is the project's mlpconv layer (models.MLPConv.Apply) run on one image, with its weights read back as
+// the layers of the patch MLP: the k×k×C convolution kernel becomes the first layer's [k·k·C][F₁] matrix.
+type MLPConvRun struct {
+	Block  models.MLPConv
+	Input  Image
+	Output Image
+	Layers []DenseLayer
+}
+
+// RunMLPConv builds block with seeded random weights, applies it to a random h×w×c image and returns the input,
+// the output and the weights.
+func RunMLPConv(backend compute.Backend, block models.MLPConv, h, w, c int, seed uint64) (run *MLPConvRun, err error) {
+	if backend == nil {
+		return nil, errors.New("RunMLPConv: nil backend")
+	}
+	if h < 1 || w < 1 || c < 1 {
+		return nil, fmt.Errorf("RunMLPConv: bad image size %d×%d×%d", h, w, c)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			run, err = nil, fmt.Errorf("RunMLPConv: %v", r)
+		}
+	}()
+	rng := rand.New(rand.NewPCG(seed, 2))
+	in := Image{H: h, W: w, C: c, Pix: make([]float64, h*w*c)}
+	pix := make([]float32, len(in.Pix))
+	for i := range pix {
+		pix[i] = float32(rng.NormFloat64())
+		in.Pix[i] = float64(pix[i])
+	}
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(seed))
+	e, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return block.Apply(scope.In("mlpconv"), x)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("RunMLPConv: %w", err)
+	}
+	defer e.Finalize()
+	outs, err := e.Exec(tensors.FromFlatDataAndDimensions(pix, 1, h, w, c))
+	if err != nil {
+		return nil, fmt.Errorf("RunMLPConv: %w", err)
+	}
+	vals, err := tensors.CopyFlatData[float32](outs[0])
+	outs[0].MustFinalizeAll()
+	if err != nil {
+		return nil, fmt.Errorf("RunMLPConv: %w", err)
+	}
+	f := block.Filters[len(block.Filters)-1]
+	run = &MLPConvRun{Block: block, Input: in, Output: Image{H: h, W: w, C: f, Pix: make([]float64, len(vals))}}
+	for i, v := range vals {
+		run.Output.Pix[i] = float64(v)
+	}
+	inWidth := block.Kernel * block.Kernel * c
+	for li, out := range block.Filters {
+		name := "conv"
+		if li > 0 {
+			name = fmt.Sprintf("cccp%d", li)
+		}
+		wv, err := readVar(store, "/mlpconv/"+name+"/weights")
+		if err != nil {
+			return nil, err
+		}
+		bv, err := readVar(store, "/mlpconv/"+name+"/biases")
+		if err != nil {
+			return nil, err
+		}
+		if len(wv) != inWidth*out || len(bv) != out {
+			return nil, fmt.Errorf("RunMLPConv: %s has %d weights and %d biases, want %d×%d and %d", name, len(wv),
+				len(bv), inWidth, out, out)
+		}
+		// The HWIO kernel [k, k, C, F] flattened is exactly the [k·k·C][F] matrix of a patch read row by row.
+		l := DenseLayer{In: inWidth, Out: out, W: make([][]float64, inWidth), B: bv}
+		for i := range inWidth {
+			l.W[i] = wv[i*out : (i+1)*out]
+		}
+		run.Layers = append(run.Layers, l)
+		inWidth = out
+	}
+	return run, nil
+}
+
+func readVar(store *model.Store, path string) ([]float64, error) {
+	for v := range store.IterVariables() {
+		if !strings.HasSuffix(v.Path(), path) {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", path, err)
+		}
+		vals, err := tensors.CopyFlatData[float32](t)
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", path, err)
+		}
+		out := make([]float64, len(vals))
+		for i, x := range vals {
+			out[i] = float64(x)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("no variable %s", path)
+}
+
+// PatchMLP is eq. 2 of §3.1 written out: for every output position (i, j), the k×k×C patch around it (zero
+// padded, SAME) is read into a vector and passed through the MLP layers, each y = max(Wᵀx + b, 0).
+func PatchMLP(in Image, k int, mlp []DenseLayer) Image {
+	out := Image{H: in.H, W: in.W, C: mlp[len(mlp)-1].Out}
+	out.Pix = make([]float64, 0, out.H*out.W*out.C)
+	before := (k - 1) / 2
+	for i := range in.H {
+		for j := range in.W {
+			patch := make([]float64, 0, k*k*in.C)
+			for dy := range k {
+				for dx := range k {
+					for c := range in.C {
+						patch = append(patch, in.At(i+dy-before, j+dx-before, c))
+					}
+				}
+			}
+			h := patch
+			for _, l := range mlp {
+				next := make([]float64, l.Out)
+				for o := range l.Out {
+					s := l.B[o]
+					for p := range l.In {
+						s += l.W[p][o] * h[p]
+					}
+					next[o] = math.Max(s, 0)
+				}
+				h = next
+			}
+			out.Pix = append(out.Pix, h...)
+		}
+	}
+	return out
+}
+
+// MaxAbsDiff returns max |a − b| over two images of the same size (+Inf when the sizes differ).
+func MaxAbsDiff(a, b Image) float64 {
+	if a.H != b.H || a.W != b.W || a.C != b.C || len(a.Pix) != len(b.Pix) {
+		return math.Inf(1)
+	}
+	var d float64
+	for i := range a.Pix {
+		d = math.Max(d, math.Abs(a.Pix[i]-b.Pix[i]))
+	}
+	return d
+}
