@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/inception"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
@@ -16,5 +17,6 @@ func sections() []reproduce.Section {
 		regularization.Section(),
 		convolution.Section(),
 		deconvolution.Section(),
+		inception.Section(),
 	}
 }
