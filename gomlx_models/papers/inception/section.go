@@ -29,6 +29,14 @@ func inceptionSize() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
+			fig, err := SizeFigure(s)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "inception_macs")
+			if err != nil {
+				return nil, err
+			}
 			v := reproduce.NotYet
 			if s.Params == KerasParams && math.Abs(float64(s.MACs)/PaperMACs-1) < 0.2 {
 				v = reproduce.Close
@@ -36,7 +44,7 @@ func inceptionSize() reproduce.Experiment {
 			return &reproduce.Result{Ours: fmt.Sprintf("%d params, %.2f×10⁹ multiply-adds, %d weight layers deep (%d convolutions + 1 dense)",
 				s.Params, float64(s.MACs)/1e9, s.Depth, s.DepthConvs), Value: float64(s.MACs),
 				Verdict: v, Notes: fmt.Sprintf("parameters equal Keras's; multiply-adds %+.0f%% from the abstract's round 5 billion; depth: %d by our count (Keras's own documentation says 48) vs the paper's %d, whose counting rule the paper does not give; %d conv2d_bn units in all.",
-					100*(float64(s.MACs)/PaperMACs-1), s.Depth, PaperLayers, s.Units)}, nil
+					100*(float64(s.MACs)/PaperMACs-1), s.Depth, PaperLayers, s.Units), Figures: paths}, nil
 		},
 	}
 }
@@ -95,6 +103,14 @@ func factorization() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
+			fig, err := FactorizationFigure(rs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "factorization")
+			if err != nil {
+				return nil, err
+			}
 			v := reproduce.Reproduced
 			var parts []string
 			for _, r := range rs {
@@ -105,7 +121,7 @@ func factorization() reproduce.Experiment {
 				parts = append(parts, fmt.Sprintf("%s: %.1f%%", r.Original.String()+"→"+kernels(r.Stack), 100*r.Saving))
 			}
 			return &reproduce.Result{Ours: strings.Join(parts, "; "), Value: rs[0].Saving, Verdict: v,
-				Notes: "receptive fields equal (gradient-measured) for every pair; savings equal 1 − Σ kh·kw / k² exactly."}, nil
+				Notes: "receptive fields equal (gradient-measured) for every pair; savings equal 1 − Σ kh·kw / k² exactly.", Figures: paths}, nil
 		},
 	}
 }
@@ -131,6 +147,14 @@ func gridReduction() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
+			fig, err := ReductionFigure(rs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "grid_reduction")
+			if err != nil {
+				return nil, err
+			}
 			a, b, c := rs[0], rs[1], rs[2]
 			v := reproduce.NotYet
 			if b.MACs > 2*a.MACs && c.MACs < a.MACs && a.Smallest < c.Smallest {
@@ -140,7 +164,7 @@ func gridReduction() reproduce.Experiment {
 				float64(a.MACs)/1e6, float64(b.MACs)/1e6, float64(c.MACs)/1e6, float64(b.MACs)/float64(a.MACs), a.Smallest, c.Smallest),
 				Value: float64(b.MACs) / float64(a.MACs), Verdict: v,
 				Notes: fmt.Sprintf("the cost ratio of the naive variants is the grid-area ratio (35/17)² = %.2f, not the caption's 3; the network's ReductionA (288 → 768 at 35×35) costs %.0fM.",
-					35.0*35/(17*17), float64(rs[3].MACs)/1e6)}, nil
+					35.0*35/(17*17), float64(rs[3].MACs)/1e6), Figures: paths}, nil
 		},
 	}
 }
@@ -162,6 +186,14 @@ func labelSmoothing() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
+			fig, err := ReliabilityFigure(cs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "label_smoothing_reliability")
+			if err != nil {
+				return nil, err
+			}
 			h, s := cs[0], cs[1]
 			v := reproduce.NotYet
 			if diff < 1e-5 && s.MaxLogit < h.MaxLogit && s.Entropy > h.Entropy {
@@ -171,7 +203,7 @@ func labelSmoothing() reproduce.Experiment {
 				diff, h.MaxLogit, s.MaxLogit, h.Entropy, s.Entropy, h.ECE, s.ECE, 100*h.Accuracy, 100*s.Accuracy),
 				Value: h.MaxLogit - s.MaxLogit, Verdict: v,
 				Notes: fmt.Sprintf("data: %s; mean confidence %.3f → %.3f; %.0fs + %.0fs of training. The ImageNet top-1 gain is not measured.",
-					h.Data, h.MaxProb, s.MaxProb, h.Seconds, s.Seconds)}, nil
+					h.Data, h.MaxProb, s.MaxProb, h.Seconds, s.Seconds), Figures: paths}, nil
 		},
 	}
 }

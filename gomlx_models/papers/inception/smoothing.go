@@ -117,8 +117,9 @@ type Confidence struct {
 	// (mean softmax entropy, nats), MaxProb (mean confidence) and ECE (expected calibration error, 15 bins:
 	// Σ |bin| / N · |accuracy − confidence|).
 	Accuracy, MaxLogit, LogitGap, Entropy, MaxProb, ECE float64
-	Loss                                                float64
 	Seconds                                             float64
+	// BinConfidence and BinAccuracy are the non-empty bins' mean confidence and accuracy (reliability diagram).
+	BinConfidence, BinAccuracy []float64
 	// Data names the data set used.
 	Data string
 }
@@ -167,6 +168,8 @@ func ConfidenceOf(logits [][]float32, labels []int32) Confidence {
 	for b := range bins {
 		if binN[b] > 0 {
 			c.ECE += math.Abs(binAcc[b]-binConf[b]) / n
+			c.BinConfidence = append(c.BinConfidence, binConf[b]/float64(binN[b]))
+			c.BinAccuracy = append(c.BinAccuracy, binAcc[b]/float64(binN[b]))
 		}
 	}
 	c.Accuracy /= n
