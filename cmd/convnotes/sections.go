@@ -4,6 +4,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/alexnet"
 	"github.com/convnotes/convnotes/gomlx_models/papers/convolution"
 	"github.com/convnotes/convnotes/gomlx_models/papers/deconvolution"
+	"github.com/convnotes/convnotes/gomlx_models/papers/inception"
 	"github.com/convnotes/convnotes/gomlx_models/papers/nin"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
@@ -24,6 +25,7 @@ func sections() []reproduce.Section {
 		alexnet.Section(),
 		vgg.Section(),
 		nin.Section(),
+		inception.Section(),
 		styletransfer.Section(),
 		sdae.Section(),
 	}

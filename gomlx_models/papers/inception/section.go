@@ -1,0 +1,253 @@
+package inception
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/plots"
+)
+
+// Section lists notebook 08's reproductions in the order the notebook presents them.
+func Section() reproduce.Section {
+	return reproduce.Section{ID: "08", Title: "Inception v3: factorized convolutions, grid reduction, label smoothing",
+		Experiments: []reproduce.Experiment{inceptionSize(), inceptionPretrained(), factorization(), gridReduction(),
+			labelSmoothing(), trainingRecipe()}}
+}
+
+// inceptionSize is the experiment "inception-v3-size".
+func inceptionSize() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "inception-v3-size", Section: "08",
+		Paper:      "Szegedy et al. 2016, Rethinking the Inception Architecture, abstract, §6 and Table 1",
+		Claim:      "Inception v3 costs about 5 billion multiply-adds per inference and is 42 layers deep",
+		PaperValue: "≈5×10⁹ multiply-adds; 42 layers; Keras: 23,851,784 parameters",
+		Measure:    "models.InceptionV3 (Keras layout, ImageNet top) through summary.Of on one 299×299×3 image; depth = convolutions on the longest path + dense layers",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			s, err := MeasureSize(env.Backend)
+			if err != nil {
+				return nil, err
+			}
+			fig, err := SizeFigure(s)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "inception_macs")
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.NotYet
+			if s.Params == KerasParams && math.Abs(float64(s.MACs)/PaperMACs-1) < 0.2 {
+				v = reproduce.Close
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("%d params, %.2f×10⁹ multiply-adds, %d weight layers deep (%d convolutions + 1 dense)",
+				s.Params, float64(s.MACs)/1e9, s.Depth, s.DepthConvs), Value: float64(s.MACs),
+				Verdict: v, Notes: fmt.Sprintf("parameters equal Keras's; multiply-adds %+.0f%% from the abstract's round 5 billion; depth: %d by our count (Keras's own documentation says 48) vs the paper's %d, whose counting rule the paper does not give; %d conv2d_bn units in all.",
+					100*(float64(s.MACs)/PaperMACs-1), s.Depth, PaperLayers, s.Units), Figures: paths}, nil
+		},
+	}
+}
+
+// inceptionPretrained is the experiment "inception-v3-pretrained".
+func inceptionPretrained() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "inception-v3-pretrained", Section: "08",
+		Paper:      "Keras InceptionV3 as trained by nsfwjs 4.4.0 (TF.js, uint8-quantized)",
+		Claim:      "the project's Inception v3 takes a Keras-trained model's weights one to one and classifies photos",
+		PaperValue: "every TF.js tensor mapped, none left over; sensible top classes on ordinary photos",
+		Measure:    "pretrained.LoadNSFWJS (fails on any missing, extra or mis-shaped tensor) + Classify on astronaut, chelsea, coffee (scikit-image samples) at 299×299",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			cs, err := ClassifyPhotos(env.Backend)
+			if err != nil {
+				return nil, err
+			}
+			fig, err := PhotosFigure(cs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "pretrained_photos")
+			if err != nil {
+				return nil, err
+			}
+			var parts []string
+			neutral := 0
+			for _, c := range cs {
+				top := c.Prediction.Top[0]
+				parts = append(parts, fmt.Sprintf("%s: %s %.1f%%", c.Photo.Name, top.Class, 100*top.Probability))
+				if top.Class == "Neutral" {
+					neutral++
+				}
+			}
+			v := reproduce.NotYet
+			if neutral == len(cs) {
+				v = reproduce.Reproduced
+			}
+			return &reproduce.Result{Ours: "all tensors mapped; " + strings.Join(parts, "; "), Value: float64(neutral),
+				Verdict: v, Notes: "the logits match TF.js's reference to ~1e-6 (pretrained's reference test); the three photos are ordinary, so Neutral is the right class.",
+				Figures: paths}, nil
+		},
+	}
+}
+
+// factorization is the experiment "factorization".
+func factorization() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "factorization", Section: "08",
+		Paper:      "Szegedy et al. 2016, §3.1 (Fig. 1, 5) and §3.2 (Fig. 3, 6)",
+		Claim:      "factorizing convolutions keeps the receptive field and saves computation",
+		PaperValue: "5×5 → two 3×3: 28%; 3×3 → 3×1 + 1×3: 33%; 3×3 → two 2×2: 11%",
+		Measure:    "summary.Of on the project's Conv2D layers (same channels in and out, 35×35×64; n = 7 at 17×17×192); receptive field from the gradient of the centre output",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			rs, err := MeasureFactorizations(env.Backend, Factorizations)
+			if err != nil {
+				return nil, err
+			}
+			fig, err := FactorizationFigure(rs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "factorization")
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			var parts []string
+			for _, r := range rs {
+				if r.OriginalRF != r.StackRF || math.Abs(r.Saving-r.Analytic) > 0.005 ||
+					(r.PaperSaving > 0 && math.Abs(r.Saving-r.PaperSaving) > 0.01) {
+					v = reproduce.NotYet
+				}
+				parts = append(parts, fmt.Sprintf("%s: %.1f%%", r.Original.String()+"→"+kernels(r.Stack), 100*r.Saving))
+			}
+			return &reproduce.Result{Ours: strings.Join(parts, "; "), Value: rs[0].Saving, Verdict: v,
+				Notes: "receptive fields equal (gradient-measured) for every pair; savings equal 1 − Σ kh·kw / k² exactly.", Figures: paths}, nil
+		},
+	}
+}
+
+func kernels(ks []Kernel) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = k.String()
+	}
+	return strings.Join(s, "+")
+}
+
+// gridReduction is the experiment "grid-reduction".
+func gridReduction() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "grid-reduction", Section: "08",
+		Paper:      "Szegedy et al. 2016, §5, Figs. 9 and 10",
+		Claim:      "pooling first is a representational bottleneck, expanding first costs several times more; the parallel stride-2 conv ∥ pool block avoids both",
+		PaperValue: "35×35×320 → 17×17×640; expand-then-pool \"3 times more expensive\"",
+		Measure:    "summary.Of on the three variants (3×3 convolutions, 3×3/2 max pooling) at 35×35×320, and on the network's ReductionA",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			rs, err := MeasureReductions(env.Backend, 35, 320)
+			if err != nil {
+				return nil, err
+			}
+			fig, err := ReductionFigure(rs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "grid_reduction")
+			if err != nil {
+				return nil, err
+			}
+			a, b, c := rs[0], rs[1], rs[2]
+			v := reproduce.NotYet
+			if b.MACs > 2*a.MACs && c.MACs < a.MACs && a.Smallest < c.Smallest {
+				v = reproduce.Close
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("MACs %.0fM (pool first), %.0fM (expand first), %.0fM (parallel); expand-first = %.2f× pool-first; narrowest cut %d vs %d values",
+				float64(a.MACs)/1e6, float64(b.MACs)/1e6, float64(c.MACs)/1e6, float64(b.MACs)/float64(a.MACs), a.Smallest, c.Smallest),
+				Value: float64(b.MACs) / float64(a.MACs), Verdict: v,
+				Notes: fmt.Sprintf("the cost ratio of the naive variants is the grid-area ratio (35/17)² = %.2f, not the caption's 3; the network's ReductionA (288 → 768 at 35×35) costs %.0fM.",
+					35.0*35/(17*17), float64(rs[3].MACs)/1e6), Figures: paths}, nil
+		},
+	}
+}
+
+// labelSmoothing is the experiment "label-smoothing".
+func labelSmoothing() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "label-smoothing", Section: "08",
+		Paper:      "Szegedy et al. 2016, §7 (label-smoothing regularization)",
+		Claim:      "q'(k) = (1−ε)δ_{k,y} + ε/K keeps the largest logit from growing without bound: a less over-confident model (ImageNet: ~0.2% better top-1)",
+		PaperValue: "ε = 0.1; \"about 0.2%\" absolute top-1 improvement on ImageNet (not measured here)",
+		Measure:    "plain-Go loss vs the graph loss on 64 random logit rows; 784-512-512-10 MLP, Adam 1e-3, 3,000 steps of batch 100 on 5,000 Fashion-MNIST images, ε = 0 and 0.1, 5,000 test images (quick: 256-256, 200 steps, 1,000 images)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			_, _, diff, err := SmoothingCheck(env.Backend, 64, 10, PaperEpsilon, 1)
+			if err != nil {
+				return nil, err
+			}
+			cs, err := SmoothingStudy(env.Backend, SmoothingStudyConfig.For(env.Profile))
+			if err != nil {
+				return nil, err
+			}
+			fig, err := ReliabilityFigure(cs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "label_smoothing_reliability")
+			if err != nil {
+				return nil, err
+			}
+			h, s := cs[0], cs[1]
+			v := reproduce.NotYet
+			if diff < 1e-5 && s.MaxLogit < h.MaxLogit && s.Entropy > h.Entropy {
+				v = reproduce.Reproduced
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("|plain − graph| = %.1e; largest logit %.1f → %.1f, entropy %.3f → %.3f nats, ECE %.3f → %.3f, accuracy %.2f%% → %.2f%%",
+				diff, h.MaxLogit, s.MaxLogit, h.Entropy, s.Entropy, h.ECE, s.ECE, 100*h.Accuracy, 100*s.Accuracy),
+				Value: h.MaxLogit - s.MaxLogit, Verdict: v,
+				Notes: fmt.Sprintf("data: %s; mean confidence %.3f → %.3f; %.0fs + %.0fs of training. The ImageNet top-1 gain is not measured.",
+					h.Data, h.MaxProb, s.MaxProb, h.Seconds, s.Seconds), Figures: paths}, nil
+		},
+	}
+}
+
+// trainingRecipe is the experiment "training-recipe".
+func trainingRecipe() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "training-recipe", Section: "08",
+		Paper:      "Szegedy et al. 2016, §8 (training methodology)",
+		Claim:      "RMSProp (decay 0.9, ε = 1.0), learning rate 0.045 decayed every two epochs by 0.94, gradient clipping at 2.0",
+		PaperValue: "lr(e) = 0.045 · 0.94^⌊e/2⌋; ‖g‖ ≤ 2.0",
+		Measure:    "optim.StepDecay and optim.ClipByGlobalNorm over 100 epochs and 200 seeded heavy-tailed gradients; optim.RMSProp{0.045, 0.9, 1.0} validated",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			r := PaperRecipe
+			if err := r.Optimizer.Validate(); err != nil {
+				return nil, err
+			}
+			before, after, err := ClipDemo(200, 1000, r.ClipNorm, 3)
+			if err != nil {
+				return nil, err
+			}
+			figs, err := RecipeFigures(r, before, after)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, figs, "lr_schedule", "clipping")
+			if err != nil {
+				return nil, err
+			}
+			clipped, maxAfter := 0, 0.0
+			for i := range before {
+				if before[i] > r.ClipNorm {
+					clipped++
+				}
+				maxAfter = math.Max(maxAfter, after[i])
+			}
+			end := r.Schedule.At(float64(r.Epochs))
+			v := reproduce.NotYet
+			if maxAfter <= r.ClipNorm+1e-9 && math.Abs(end-0.045*math.Pow(0.94, 50)) < 1e-12 {
+				v = reproduce.Reproduced
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("lr 0.045 → %.4f after %d epochs (50 decays); %d of %d gradients clipped, largest norm after %.3f",
+				end, r.Epochs, clipped, len(before), maxAfter), Value: end, Verdict: v, Figures: paths,
+				Notes: "schedule and clipping are plain Go (optim); no ImageNet training here."}, nil
+		},
+	}
+}
