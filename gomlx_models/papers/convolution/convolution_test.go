@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
@@ -16,14 +15,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
-func testBackend(t *testing.T) compute.Backend {
-	t.Helper()
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
 
 func TestSizeFormulas(t *testing.T) {
 	for _, tc := range []struct {

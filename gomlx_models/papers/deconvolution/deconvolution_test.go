@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/deconv"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
@@ -155,14 +154,7 @@ func TestFitTransposedKernel(t *testing.T) {
 	}
 }
 
-func testBackend(t *testing.T) compute.Backend {
-	t.Helper()
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
 
 // TestQuickProfile runs notebook 04's reproductions in the quick profile, as CI does.
 func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

@@ -5,20 +5,12 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
-func testBackend(t *testing.T) compute.Backend {
-	t.Helper()
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
 
 func TestMLPConvIsPatchMLP(t *testing.T) {
 	b := testBackend(t)

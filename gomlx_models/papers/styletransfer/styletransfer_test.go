@@ -15,19 +15,11 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 )
 
-func testBackend(t *testing.T) compute.Backend {
-	t.Helper()
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
 
 // handF is the 2-filter, 3-position feature matrix F = [[1 2 0] [0 1 3]], stored position by position.
 var handF = Features{N: 2, M: 3, Data: []float64{1, 0, 2, 1, 0, 3}}

@@ -6,19 +6,11 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 )
 
-func testBackend(t *testing.T) compute.Backend {
-	t.Helper()
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
 
 func TestParamCounts(t *testing.T) {
 	counts, err := ParamCounts(testBackend(t))

@@ -13,6 +13,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
+	"github.com/gomlx/compute"
 )
 
 // QuickProfile runs every experiment of sec in the quick profile and checks its result, figures and table rows.
@@ -63,4 +64,14 @@ func QuickProfile(t *testing.T, sec reproduce.Section) {
 	if !strings.Contains(md.String(), "![") {
 		t.Error("markdown links no figure")
 	}
+}
+
+// Backend returns the default backend for a test, failing the test when it cannot be created.
+func Backend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatalf("creating the backend: %v", err)
+	}
+	return b
 }
