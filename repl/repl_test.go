@@ -212,6 +212,8 @@ func TestSignalsRemoveKernelFolder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -220,15 +222,31 @@ func TestSignalsRemoveKernelFolder(t *testing.T) {
 				t.Fatal(err)
 			}
 			pidRe := regexp.MustCompile(`kernel \w+ \(pid (\d+)\)`)
-			sc := bufio.NewScanner(stdout)
-			pid := 0
-			for pid == 0 && sc.Scan() {
-				if m := pidRe.FindStringSubmatch(sc.Text()); m != nil {
-					pid, _ = strconv.Atoi(m[1])
+			found := make(chan int, 1)
+			var seen strings.Builder
+			go func() {
+				sc := bufio.NewScanner(stdout)
+				for sc.Scan() {
+					seen.WriteString(sc.Text() + "\n")
+					if m := pidRe.FindStringSubmatch(sc.Text()); m != nil {
+						pid, _ := strconv.Atoi(m[1])
+						found <- pid
+						return
+					}
 				}
+				found <- 0
+			}()
+			pid := 0
+			select {
+			case pid = <-found:
+			case <-time.After(2 * time.Minute):
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("the REPL showed no kernel pid within 2 minutes of :where; stderr:\n%s", stderr.String())
 			}
 			if pid == 0 {
-				t.Fatal("no kernel pid shown by :where")
+				_ = cmd.Wait()
+				t.Fatalf("no kernel pid shown by :where; output:\n%s\nstderr:\n%s", seen.String(), stderr.String())
 			}
 			_ = cmd.Process.Signal(sig)
 			_ = cmd.Wait()
