@@ -75,7 +75,8 @@ func ResizeBilinearAlignCorners(src []float32, h, w, c, oh, ow int) []float32 {
 
 // Photos are the scikit-image sample photos section 08 classifies, fetched by `make data`
 // (scripts/fetch_nsfwjs.sh) into $CONVNOTES_DATA/photos or the checkout's .cache/data/photos.
-// TODO(data): use the data package's photo loader once it lands; this helper only serves the tests.
+// The reference fixture was made from these decoded images as they are (no resizing), which is why the tests
+// read them here; notebooks and experiments use data.LoadPhoto, which also checks each file's SHA-256.
 var Photos = []string{"astronaut.png", "chelsea.png", "coffee.png"}
 
 // LoadPhoto decodes one of [Photos] (any PNG in the photo directory).
