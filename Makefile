@@ -20,7 +20,7 @@ FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
 .PHONY: run quick test vet lint data bench bench-cuda torch kernel nbtest notebooks repl build clean
 
-## run: all reproductions, full profile -> $(OUT)/results.md + figures (under 15 minutes on 2 cores)
+## run: all reproductions but the Long ones, full profile -> $(OUT)/results.md + figures (within 30 minutes on 2 cores)
 run: data build
 	$(BIN)/convnotes reproduce --out $(OUT)
 
