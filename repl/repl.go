@@ -191,6 +191,13 @@ func (r *REPL) shutdownOnTermination() (stop func()) {
 			if p, err := os.FindProcess(os.Getpid()); err == nil {
 				_ = p.Signal(sig)
 			}
+			// Reached only when the signal's default action is to be ignored (a process started under
+			// nohup inherits SIGHUP ignored, and Reset restores that): end the process as the signal meant to.
+			time.Sleep(time.Second)
+			if s, ok := sig.(syscall.Signal); ok {
+				os.Exit(128 + int(s))
+			}
+			os.Exit(1)
 		case <-done:
 		}
 	}()
