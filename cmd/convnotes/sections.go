@@ -8,6 +8,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/papers/nin"
 	"github.com/convnotes/convnotes/gomlx_models/papers/optimization"
 	"github.com/convnotes/convnotes/gomlx_models/papers/regularization"
+	"github.com/convnotes/convnotes/gomlx_models/papers/resnet"
 	"github.com/convnotes/convnotes/gomlx_models/papers/sdae"
 	"github.com/convnotes/convnotes/gomlx_models/papers/styletransfer"
 	"github.com/convnotes/convnotes/gomlx_models/papers/vgg"
@@ -26,6 +27,7 @@ func sections() []reproduce.Section {
 		vgg.Section(),
 		nin.Section(),
 		inception.Section(),
+		resnet.Section(),
 		styletransfer.Section(),
 		sdae.Section(),
 	}

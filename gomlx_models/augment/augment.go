@@ -209,3 +209,37 @@ func AverageSoftmax(logits [][]float32) ([]float32, error) {
 	}
 	return out, nil
 }
+
+// PadCropFlipNHWC is the CIFAR-10 augmentation of He et al. 2016 (§4.2), in place on an NHWC batch of n h×w×c
+// images: each image is padded with pad zero pixels on every side, an h×w window is taken at a random offset
+// (0…2·pad in each direction) and, with probability ½, flipped horizontally.
+func PadCropFlipNHWC(rng *rand.Rand, pixels []float32, n, h, w, c, pad int) error {
+	if n < 0 || h < 1 || w < 1 || c < 1 || len(pixels) != n*h*w*c {
+		return fmt.Errorf("augment: batch of %d×%d×%d×%d needs %d values, got %d", n, h, w, c, n*h*w*c, len(pixels))
+	}
+	if pad < 0 {
+		return fmt.Errorf("augment: padding must be ≥ 0, got %d", pad)
+	}
+	src := make([]float32, h*w*c)
+	for i := range n {
+		im := pixels[i*h*w*c : (i+1)*h*w*c]
+		copy(src, im)
+		dy, dx := rng.IntN(2*pad+1)-pad, rng.IntN(2*pad+1)-pad
+		flip := rng.IntN(2) == 1
+		for y := range h {
+			for x := range w {
+				sy, sx := y+dy, x+dx
+				if flip {
+					sx = w - 1 - x + dx
+				}
+				out := im[(y*w+x)*c : (y*w+x+1)*c]
+				if sy < 0 || sy >= h || sx < 0 || sx >= w {
+					clear(out)
+					continue
+				}
+				copy(out, src[(sy*w+sx)*c:(sy*w+sx+1)*c])
+			}
+		}
+	}
+	return nil
+}

@@ -229,3 +229,66 @@ func TestAverageSoftmax(t *testing.T) {
 		}
 	}
 }
+
+// TestPadCropFlipNHWC: every output is the source shifted by an offset in [−pad, pad]² (zeros where it leaves the
+// image), mirrored or not; over many images every offset and both orientations occur.
+func TestPadCropFlipNHWC(t *testing.T) {
+	const n, h, w, c, pad = 400, 5, 6, 2, 2
+	src := make([]float32, h*w*c)
+	for i := range src {
+		src[i] = float32(i + 1)
+	}
+	batch := make([]float32, 0, n*len(src))
+	for range n {
+		batch = append(batch, src...)
+	}
+	if err := PadCropFlipNHWC(rand.New(rand.NewPCG(1, 2)), batch, n, h, w, c, pad); err != nil {
+		t.Fatal(err)
+	}
+	candidate := func(dy, dx int, flip bool) []float32 {
+		out := make([]float32, len(src))
+		for y := range h {
+			for x := range w {
+				sy, sx := y+dy, x+dx
+				if flip {
+					sx = w - 1 - x + dx
+				}
+				if sy < 0 || sy >= h || sx < 0 || sx >= w {
+					continue
+				}
+				copy(out[(y*w+x)*c:(y*w+x+1)*c], src[(sy*w+sx)*c:(sy*w+sx+1)*c])
+			}
+		}
+		return out
+	}
+	seen := map[[3]int]int{}
+	for i := range n {
+		got := batch[i*len(src) : (i+1)*len(src)]
+		found := false
+		for dy := -pad; dy <= pad && !found; dy++ {
+			for dx := -pad; dx <= pad && !found; dx++ {
+				for f := range 2 {
+					if slices.Equal(got, candidate(dy, dx, f == 1)) {
+						seen[[3]int{dy, dx, f}]++
+						found = true
+						break
+					}
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("image %d is no shifted or mirrored copy of the source: %v", i, got)
+		}
+	}
+	if want := (2*pad + 1) * (2*pad + 1) * 2; len(seen) != want {
+		t.Errorf("%d distinct (offset, flip) outcomes in %d images, want all %d", len(seen), n, want)
+	}
+	for _, tc := range []struct {
+		pixels []float32
+		n, pad int
+	}{{make([]float32, 7), 1, 1}, {make([]float32, h*w*c), 1, -1}} {
+		if err := PadCropFlipNHWC(rand.New(rand.NewPCG(1, 2)), tc.pixels, tc.n, h, w, c, tc.pad); err == nil {
+			t.Errorf("%d values, pad %d: no error", len(tc.pixels), tc.pad)
+		}
+	}
+}

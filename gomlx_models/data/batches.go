@@ -28,6 +28,9 @@ type BatchConfig struct {
 	Flatten bool
 	// MaxBatches caps the batches per epoch; 0 means all.
 	MaxBatches int
+	// Augment, when set, rewrites each batch's pixels (n images of H×W×C, HWC order) in place before the
+	// batch is yielded: random crops and flips, say. It must be deterministic given its own seeded state.
+	Augment func(pixels []float32, n, h, w, c int)
 }
 
 // Batches serves an Images dataset as GoMLX batches and implements train.Dataset. Each call to Iter
@@ -136,6 +139,9 @@ func (b *Batches) Iter() iter.Seq2[train.Batch, error] {
 			for j, i := range idx {
 				copy(pixels[j*sz:(j+1)*sz], im.Pixels[i*sz:(i+1)*sz])
 				labels[j] = im.Labels[i]
+			}
+			if b.cfg.Augment != nil {
+				b.cfg.Augment(pixels[:n*sz], n, im.H, im.W, im.C)
 			}
 			var in *tensors.Tensor
 			if b.cfg.Flatten {

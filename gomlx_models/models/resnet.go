@@ -53,6 +53,14 @@ var (
 		y = layers.ReLU(convBN(scope.In("b"), y, planes, 3, stride))
 		return convBN(scope.In("c"), y, 4*planes, 1, 1)
 	}}
+	// BottleneckV1 is the bottleneck as the paper built it: the stride on the first 1×1 convolution ("conv3_1,
+	// conv4_1, and conv5_1 with a stride of 2", Table 1). Same parameters as Bottleneck, fewer multiply-adds
+	// (Table 1's 3.8, 7.6 and 11.3 ×10⁹ FLOPs).
+	BottleneckV1 = Block{Name: "bottleneck (v1)", Expansion: 4, Residual: func(scope *model.Scope, x *graph.Node, planes, stride int) *graph.Node {
+		y := layers.ReLU(convBN(scope.In("a"), x, planes, 1, stride))
+		y = layers.ReLU(convBN(scope.In("b"), y, planes, 3, 1))
+		return convBN(scope.In("c"), y, 4*planes, 1, 1)
+	}}
 )
 
 // Stem is the first layers of a ResNet.
@@ -134,21 +142,21 @@ func (c ResNetConfig) Depth() int {
 // every stage for the paper's input sizes (32×32 for CIFAR, 224×224 for ImageNet).
 func ResNet(c ResNetConfig) func(scope *model.Scope, x *graph.Node) *graph.Node {
 	return func(scope *model.Scope, x *graph.Node) *graph.Node {
-		if x.Rank() != 4 || x.Shape().Dimensions[3] != 3 {
-			panic(fmt.Errorf("%s: want [batch, height, width, 3] images, got %s", c.Name, x.Shape()))
+		if x.Rank() != 4 {
+			panic(fmt.Errorf("%s: want [batch, height, width, channels] images, got %s", c.Name, x.Shape()))
 		}
 		if len(c.Planes) != len(c.Blocks) || c.Block.Residual == nil || c.Classes < 1 {
 			panic(fmt.Errorf("%s: need a block type, planes for each of the %d stages and classes", c.Name, len(c.Blocks)))
 		}
 		batch, size := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
-		paperSize := size == 32 && c.Stem == StemCIFAR || size == 224 && c.Stem == StemImageNet
+		paperSize := (size == 32 && c.Stem == StemCIFAR || size == 224 && c.Stem == StemImageNet) && x.Shape().Dimensions[3] == 3
 		if c.Stem == StemImageNet {
 			stem := scope.In("stem")
 			x = layers.ReLU(convBN(stem, x, 64, 7, 2))
 			x = layers.MaxPool2D(stem.In("pool"), x, layers.Pool{Window: 3, Stride: 2, Padding: layers.Same})
 			size = 56
 		} else {
-			x = layers.ReLU(convBN(scope.In("stem"), x, 16, 3, 1))
+			x = layers.ReLU(convBN(scope.In("stem"), x, c.Planes[0], 3, 1))
 		}
 		for si, blocks := range c.Blocks {
 			stageScope := scope.In("stage%d", si+1)
@@ -157,7 +165,7 @@ func ResNet(c ResNetConfig) func(scope *model.Scope, x *graph.Node) *graph.Node 
 				if si > 0 && bi == 0 {
 					stride = 2
 				}
-				x = c.block(stageScope.In("block%d", bi+1), x, c.Planes[si], stride)
+				x = c.Unit(stageScope.In("block%d", bi+1), x, c.Planes[si], stride)
 			}
 			if si > 0 {
 				size /= 2
@@ -171,8 +179,10 @@ func ResNet(c ResNetConfig) func(scope *model.Scope, x *graph.Node) *graph.Node 
 	}
 }
 
-// block is y = ReLU(F(x) + shortcut(x)) (Eq. 1 and 2), or y = ReLU(F(x)) for a plain network.
-func (c ResNetConfig) block(scope *model.Scope, x *graph.Node, planes, stride int) *graph.Node {
+// Unit is one block of c with its shortcut: y = ReLU(F(x) + x) (Eq. 1), y = ReLU(F(x) + W_s·x) where a
+// projection is used (Eq. 2), or y = ReLU(F(x)) for a plain network. Its output has planes × Expansion channels
+// on a grid subsampled by stride.
+func (c ResNetConfig) Unit(scope *model.Scope, x *graph.Node, planes, stride int) *graph.Node {
 	out := planes * c.Block.Expansion
 	y := c.Block.Residual(scope, x, planes, stride)
 	if c.Plain {
@@ -197,8 +207,7 @@ func zeroPadShortcut(x *graph.Node, out, stride int) *graph.Node {
 	}
 	in := x.Shape().Dimensions[3]
 	if out > in {
-		x = graph.Pad(x, graph.ScalarZero(x.Graph(), x.DType()), graph.PadAxis{}, graph.PadAxis{}, graph.PadAxis{},
-			graph.PadAxis{Start: 0, End: out - in})
+		x = layers.ZeroPad(x, 3, 0, out-in)
 	}
 	return x
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
@@ -45,6 +46,12 @@ type Classification struct {
 	Checkpoint string
 	// Probe, when set, records an activation of the model on fixed inputs while it trains.
 	Probe *Probe
+	// Schedule, when set, gives the learning rate for the step after step (a step-wise decay, say); the
+	// optimizer's own rate is used for the first step.
+	Schedule func(step int) float64
+	// Augment, when set, rewrites each training batch's pixels [batch·H·W·C] in place before the step
+	// (random crops and flips, say).
+	Augment func(pixels []float32, n, h, w, c int)
 }
 
 // Probe records an activation while a model trains: every Every steps (and before the first step) it runs
@@ -93,7 +100,7 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 		testIm = testIm.Subset(c.TestN)
 	}
 	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
-		DropLast: true, Flatten: c.Flatten})
+		DropLast: true, Flatten: c.Flatten, Augment: c.Augment})
 	evals := []NamedDataset{{Name: "test", Data: data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})}}
 	if c.EvalTrainN > 0 {
 		evals = append(evals, NamedDataset{Name: "train", Data: data.NewBatches(trainIm.Subset(min(c.EvalTrainN, trainIm.N)),
@@ -115,17 +122,31 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 		Train: trainDS, Eval: evals, Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery,
 		LogEvery: c.LogEvery, Seed: 42, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
 	}
+	var onStep []func(StepRecord) error
+	if c.Schedule != nil {
+		onStep = append(onStep, func(rec StepRecord) error { return run.SetLearningRate(c.Schedule(rec.Step)) })
+	}
 	if c.Probe != nil {
 		if c.Probe.Activation == nil || c.Probe.Every < 1 || c.Probe.N < 1 {
 			return nil, fmt.Errorf("%s: %w: a probe needs an activation, Every ≥ 1 and N ≥ 1", c.Name, ErrOptions)
 		}
 		probe = &prober{p: c.Probe, im: testIm.Subset(c.Probe.N), flatten: c.Flatten}
 		defer probe.close()
-		opts.OnStep = func(rec StepRecord) error {
+		onStep = append(onStep, func(rec StepRecord) error {
 			if rec.Step%c.Probe.Every != 0 {
 				return nil
 			}
 			return probe.record(backend, run.Store, rec.Step)
+		})
+	}
+	if len(onStep) > 0 {
+		opts.OnStep = func(rec StepRecord) error {
+			for _, f := range onStep {
+				if err := f(rec); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	run, err = New(opts)
@@ -242,4 +263,28 @@ func (c Classification) FitCached(backend compute.Backend, progress io.Writer, c
 	}
 	c.Checkpoint = checkpoint
 	return c.Fit(backend, progress)
+}
+
+// SetLearningRate sets the learning rate the run's optimizer reads (the GoMLX variable
+// "/optimizers/learning_rate") for the next steps: learning-rate schedules call it from an OnStep hook.
+func (r *Run) SetLearningRate(lr float64) error {
+	v := r.Store.GetVariable("/" + optimizer.Scope + "/" + optimizer.LearningRateKey)
+	if v == nil {
+		return fmt.Errorf("%s: no learning-rate variable yet (it is created with the first training step)", r.Options.Name)
+	}
+	old, err := v.Value()
+	if err != nil {
+		return fmt.Errorf("%s: learning rate: %w", r.Options.Name, err)
+	}
+	var t *tensors.Tensor
+	switch old.DType() {
+	case dtypes.Float64:
+		t = tensors.FromScalar(lr)
+	default:
+		t = tensors.FromScalar(float32(lr))
+	}
+	if err := v.SetValue(t); err != nil {
+		return fmt.Errorf("%s: setting the learning rate: %w", r.Options.Name, err)
+	}
+	return nil
 }

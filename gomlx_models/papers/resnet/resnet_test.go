@@ -1,0 +1,232 @@
+package resnet
+
+import (
+	"io"
+	"math"
+	"testing"
+
+	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/convnotes/convnotes/gomlx_models/train"
+)
+
+func testEnv(t *testing.T) *reproduce.Env {
+	return &reproduce.Env{Backend: reprotest.Backend(t), OutDir: t.TempDir(), Profile: train.ProfileQuick, Quick: true,
+		Progress: io.Discard, Log: io.Discard}
+}
+
+// TestUnitsMatchPlainGo: the builder's block equals BasicUnit for every shortcut, and a changed weight is seen.
+func TestUnitsMatchPlainGo(t *testing.T) {
+	env := testEnv(t)
+	checks, err := CheckUnits(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range checks {
+		if c.Diff > 1e-4 {
+			t.Errorf("%s: max diff %g", UnitChecks[i].Name, c.Diff)
+		}
+	}
+	cfg, _ := models.CIFARResNet(20, models.ShortcutA)
+	run, err := RunUnit(env.Backend, cfg, 6, 6, 8, 16, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Output.H != 3 || run.Output.C != 16 {
+		t.Fatalf("output %d×%d×%d, want 3×3×16", run.Output.H, run.Output.W, run.Output.C)
+	}
+	nonzero := 0
+	for _, v := range run.Output.Pix {
+		if v != 0 {
+			nonzero++
+		}
+	}
+	if nonzero < len(run.Output.Pix)/4 {
+		t.Errorf("only %d of %d outputs are non-zero: the check would be weak", nonzero, len(run.Output.Pix))
+	}
+	run.B.Scale[0] += 0.5
+	if d := MaxAbsDiff(run.Output, BasicUnit(run.Input, run.A, run.B, nil)); d < 1e-3 {
+		t.Errorf("a changed γ is not detected (diff %g)", d)
+	}
+	if _, err := RunUnit(env.Backend, models.ResNet50, 6, 6, 8, 16, 1, 1); err == nil {
+		t.Error("a bottleneck block was accepted by RunUnit")
+	}
+}
+
+// TestImageNetTable: parameters equal torchvision's; multiply-adds within 6% of Table 1 with the paper's
+// bottleneck, and torchvision's v1.5 costs more.
+func TestImageNetTable(t *testing.T) {
+	rows, err := ImageNetTable(testEnv(t).Backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 {
+		t.Fatalf("%d rows, want 5", len(rows))
+	}
+	for _, r := range rows {
+		if r.Paper.Params != r.TorchvisionParams || r.V15.Params != r.TorchvisionParams {
+			t.Errorf("%s: %d / %d parameters, want %d", r.Config.Name, r.Paper.Params, r.V15.Params, r.TorchvisionParams)
+		}
+		g := float64(r.Paper.MACs) / 1e9
+		if math.Abs(g-r.PaperGFLOPs) > 0.06*r.PaperGFLOPs {
+			t.Errorf("%s: %.3f ×10⁹ multiply-adds, Table 1 says %.1f", r.Config.Name, g, r.PaperGFLOPs)
+		}
+		if bottleneck := r.Config.Block.Expansion == 4; bottleneck != (r.V15.MACs > r.Paper.MACs) {
+			t.Errorf("%s: v1.5 %d vs v1 %d multiply-adds", r.Config.Name, r.V15.MACs, r.Paper.MACs)
+		}
+	}
+}
+
+// TestBlocksAndShortcuts: Fig. 5's two blocks cost about the same; the shortcut options add parameters A < B < C,
+// B exactly the two projections of ResNet-20.
+func TestBlocksAndShortcuts(t *testing.T) {
+	b := testEnv(t).Backend
+	bc, err := CompareBlocks(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Basic: two 3×3×64×64 convolutions on 56×56; bottleneck: 256·64 + 9·64·64 + 64·256 per position.
+	if want := int64(2 * 9 * 64 * 64 * 56 * 56); bc.Basic.MACs != want {
+		t.Errorf("basic block: %d multiply-adds, want %d", bc.Basic.MACs, want)
+	}
+	if want := int64((256*64 + 9*64*64 + 64*256) * 56 * 56); bc.Bottleneck.MACs != want {
+		t.Errorf("bottleneck block: %d multiply-adds, want %d", bc.Bottleneck.MACs, want)
+	}
+	rows, err := CompareShortcuts(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if !(r.A.Params < r.B.Params && r.B.Params < r.C.Params) {
+			t.Errorf("%s: A %d, B %d, C %d parameters", r.Name, r.A.Params, r.B.Params, r.C.Params)
+		}
+	}
+	if r20 := rows[1]; r20.A.Params != 269_722 || r20.B.Params != 269_722+576+2176 {
+		t.Errorf("ResNet-20: A %d, B %d parameters", r20.A.Params, r20.B.Params)
+	}
+}
+
+// TestConstruction: the deepened networks, residual and plain, give the shallow network's logits.
+func TestConstruction(t *testing.T) {
+	env := testEnv(t)
+	s := Construction.For(train.ProfileQuick)
+	for _, plain := range []bool{false, true} {
+		c, err := Construct(env, s, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MaxDiff > 1e-5 || c.MaxLogit == 0 || c.Copied == 0 || c.Added == 0 || c.ShallowErr != c.DeepErr {
+			t.Errorf("plain=%v: %+v", plain, c)
+		}
+		if c.Deep.Depth() != s.Deep || c.Shallow.Depth() != s.Shallow {
+			t.Errorf("plain=%v: depths %d → %d", plain, c.Shallow.Depth(), c.Deep.Depth())
+		}
+	}
+	bad := s
+	bad.Deep = s.Shallow
+	if _, err := Construct(env, bad, false); err == nil {
+		t.Error("a deep network as shallow as the shallow one was accepted")
+	}
+}
+
+// TestRecipeSchedule: the paper's learning rates, ResNet-110's warm-up, and rejected recipes.
+func TestRecipeSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		step, depth int
+		want        float64
+	}{{0, 20, 0.1}, {31999, 20, 0.1}, {32000, 20, 0.01}, {47999, 56, 0.01}, {48000, 56, 0.001}, {63999, 20, 0.001},
+		{0, 110, 0.01}, {399, 110, 0.01}, {400, 110, 0.1}, {32000, 110, 0.01}} {
+		if got := PaperRecipe.LRAt(tc.step, tc.depth); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("LRAt(%d, depth %d) = %g, want %g", tc.step, tc.depth, got, tc.want)
+		}
+	}
+	p := PaperRecipe
+	if p.BatchSize != 128 || p.Steps != 64000 || p.Momentum != 0.9 || p.WeightDecay != 1e-4 || p.Pad != 4 || p.Width != 16 {
+		t.Errorf("paper recipe %+v", p)
+	}
+	if d := Degradation.For(train.ProfilePaper); !d.WithPlain || len(d.Depths) != 4 || d.Depths[3] != 56 {
+		t.Errorf("paper degradation study %+v", d)
+	}
+	if s := Table6.For(train.ProfilePaper); len(s.Depths) != 5 || s.Depths[4] != 110 {
+		t.Errorf("paper Table 6 study %+v", s)
+	}
+	for _, bad := range []Recipe{
+		{Width: 16, BatchSize: 8, Steps: 10, LR: 0.1, Milestones: []int{5, 5}},
+		{Width: 16, BatchSize: 8, Steps: 10, LR: 0},
+		{Width: 16, BatchSize: 8, Steps: 10, LR: 0.1, Momentum: 1},
+		{Width: 0, BatchSize: 8, Steps: 10, LR: 0.1},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("recipe %+v accepted", bad)
+		}
+	}
+}
+
+// TestPaperRecipeWiring trains the paper's recipe for three steps with milestones after the first and second:
+// the optimizer must end at lr 0.001, with augmentation on.
+func TestPaperRecipeWiring(t *testing.T) {
+	env := testEnv(t)
+	r := PaperRecipe
+	r.Width, r.TrainN, r.TestN, r.EvalTrainN, r.BatchSize, r.Steps, r.EvalEvery, r.Milestones = 4, 64, 32, 32, 16, 3, 3, []int{1, 2}
+	cfg, err := r.Net(20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Classification(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Augment == nil || c.Schedule == nil {
+		t.Fatal("the paper recipe has no augmentation or no schedule")
+	}
+	tr, err := r.Fit(env, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tr.Fitted.Run.Variable("/learning_rate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lr := val.Value(); math.Abs(toFloat(lr)-0.001) > 1e-9 {
+		t.Errorf("learning rate after 3 steps = %v, want 0.001", lr)
+	}
+	if tr.TrainErr < 0 || tr.TestErr < 0 {
+		t.Errorf("errors %g / %g", tr.TrainErr, tr.TestErr)
+	}
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return math.NaN()
+}
+
+func TestDegradedVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		d    Degraded
+		want reproduce.Verdict
+	}{
+		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 8}, reproduce.Reproduced},
+		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 11}, reproduce.Close},
+		{Degraded{PlainShallow: 10, PlainDeep: 9, ResidualShallow: 9, ResidualDeep: 8}, reproduce.NotYet},
+		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 15}, reproduce.NotYet},
+	} {
+		if got := tc.d.Verdict(); got != tc.want {
+			t.Errorf("%+v: %s, want %s", tc.d, got, tc.want)
+		}
+	}
+	if _, err := CompareDepths(nil); err == nil {
+		t.Error("CompareDepths(nil): no error")
+	}
+}
+
+func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }

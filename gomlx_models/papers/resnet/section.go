@@ -1,0 +1,364 @@
+// Package resnet is notebook 09: Deep Residual Learning (He, Zhang, Ren & Sun 2016). The networks live in
+// gomlx_models/models (models.ResNetConfig: the basic and bottleneck blocks, shortcut options A/B/C, plain
+// networks, the ImageNet table and the CIFAR family); this package writes a residual block out in plain Go and
+// checks it against the builder (Eq. 1 and 2), counts Table 1's parameters and multiply-adds, the blocks of
+// Fig. 5 and the shortcut options, builds a deeper network from a trained shallower one plus identity blocks
+// ("a solution by construction", §1), and trains plain and residual networks of two depths (the degradation
+// problem, Fig. 6) and ResNet-20 (Table 6) with the paper's CIFAR recipe (§4.2).
+package resnet
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/convnotes/convnotes/gomlx_models/data"
+	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/summary"
+	"github.com/convnotes/convnotes/plots"
+)
+
+// Section lists notebook 09's reproductions in the order the notebook presents them.
+func Section() reproduce.Section {
+	return reproduce.Section{ID: "09", Title: "ResNet: residual learning, shortcuts, bottlenecks, the degradation problem",
+		Experiments: []reproduce.Experiment{resnetBlock(), resnetImageNetTable(), resnetBottleneck(), resnetShortcuts(),
+			resnetConstruction(), resnetDegradation(), resnetCIFAR()}}
+}
+
+// UnitChecks are the blocks checked against BasicUnit: an identity shortcut, option A across a stage boundary
+// (stride 2, 8 → 16 channels) and option B's projection there.
+var UnitChecks = []struct {
+	Shortcut       models.Shortcut
+	H, C, Planes   int
+	Stride         int
+	Name           string
+	PaperEquation  string
+	ProjectionUsed bool
+}{
+	{models.ShortcutA, 6, 8, 8, 1, "identity shortcut", "Eq. 1", false},
+	{models.ShortcutA, 6, 8, 16, 2, "option A (zero-padded, stride 2)", "Eq. 1 with zero padding", false},
+	{models.ShortcutB, 6, 8, 16, 2, "option B (projection, stride 2)", "Eq. 2", true},
+}
+
+// UnitCheck is one block of UnitChecks run by the library and by BasicUnit.
+type UnitCheck struct {
+	Run  *UnitRun
+	Mine Image
+	Diff float64
+}
+
+// CheckUnits runs every UnitChecks block through the library and through BasicUnit.
+func CheckUnits(env *reproduce.Env) ([]UnitCheck, error) {
+	var out []UnitCheck
+	for i, u := range UnitChecks {
+		cfg, err := models.CIFARResNet(20, u.Shortcut)
+		if err != nil {
+			return nil, err
+		}
+		run, err := RunUnit(env.Backend, cfg, u.H, u.H, u.C, u.Planes, u.Stride, uint64(11+i))
+		if err != nil {
+			return nil, err
+		}
+		if (run.Projection != nil) != u.ProjectionUsed {
+			return nil, fmt.Errorf("%s: projection present = %v, want %v", u.Name, run.Projection != nil, u.ProjectionUsed)
+		}
+		mine := BasicUnit(run.Input, run.A, run.B, run.Projection)
+		out = append(out, UnitCheck{Run: run, Mine: mine, Diff: MaxAbsDiff(run.Output, mine)})
+	}
+	return out, nil
+}
+
+func resnetBlock() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-block", Section: "09",
+		Paper:      "He et al. 2016, §3.2, Eq. 1 and 2; Fig. 2 and 5 (left)",
+		Claim:      "a residual block computes y = F(x, {W_i}) + x, or y = F(x) + W_s·x where the dimensions change",
+		PaperValue: "the same function (Eq. 1, Eq. 2)",
+		Measure: "models.ResNetConfig.Unit (basic block, random BN statistics, inference mode) vs BasicUnit, the block " +
+			"in plain Go with the unit's own weights: identity, option A and option B shortcuts (same in both profiles)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			checks, err := CheckUnits(env)
+			if err != nil {
+				return nil, err
+			}
+			worst := 0.0
+			var parts []string
+			for i, c := range checks {
+				worst = math.Max(worst, c.Diff)
+				parts = append(parts, fmt.Sprintf("%s %.1g", UnitChecks[i].Name, c.Diff))
+			}
+			fig, err := UnitFigure(checks[1])
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_block_vs_plain_go.png")
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			if worst > 1e-4 {
+				v = reproduce.NotYet
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("max |library − plain Go| = %.2g", worst), Value: worst, Verdict: v,
+				Notes: strings.Join(parts, "; ") + " (float32 engine vs float64 Go).", Figures: paths}, nil
+		},
+	}
+}
+
+func resnetImageNetTable() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-imagenet-table", Section: "09",
+		Paper:      "He et al. 2016, Table 1",
+		Claim:      "ResNet-18/34/50/101/152 cost 1.8, 3.6, 3.8, 7.6 and 11.3 ×10⁹ FLOPs (multiply-adds) on 224×224",
+		PaperValue: "1.8 / 3.6 / 3.8 / 7.6 / 11.3 ×10⁹; parameters (torchvision) 11,689,512 … 60,192,808",
+		Measure: "summary.Of on the models.ResNet table (Native layers, nothing executed), bottlenecks with the stride on " +
+			"the first 1×1 as in the paper and on the 3×3 as in torchvision (same in both profiles)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			rows, err := ImageNetTable(env.Backend)
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			var ours, notes []string
+			for _, r := range rows {
+				g := float64(r.Paper.MACs) / 1e9
+				ours = append(ours, fmt.Sprintf("%.2f", g))
+				if math.Abs(g-r.PaperGFLOPs) > 0.06*r.PaperGFLOPs || r.Paper.Params != r.TorchvisionParams {
+					v = reproduce.NotYet
+				}
+				notes = append(notes, fmt.Sprintf("%s %s params", r.Config.Name, summary.Thousands(int64(r.Paper.Params))))
+			}
+			fig, err := ImageNetFigure(rows)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_imagenet_flops.png")
+			if err != nil {
+				return nil, err
+			}
+			notes = append(notes, fmt.Sprintf("torchvision's stride-on-3×3 bottleneck (v1.5): ResNet-50 %.2f, -101 %.2f, -152 %.2f ×10⁹",
+				float64(rows[2].V15.MACs)/1e9, float64(rows[3].V15.MACs)/1e9, float64(rows[4].V15.MACs)/1e9))
+			return &reproduce.Result{Ours: strings.Join(ours, " / ") + " ×10⁹ multiply-adds; parameters equal torchvision's",
+				Value: float64(rows[4].Paper.MACs) / 1e9, Verdict: v, Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+		},
+	}
+}
+
+func resnetBottleneck() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-bottleneck", Section: "09",
+		Paper:      "He et al. 2016, §4.1 (Deeper Bottleneck Architectures), Fig. 5",
+		Claim:      "a bottleneck block on 256-d has similar time complexity to a basic block on 64-d",
+		PaperValue: "similar time complexity",
+		Measure:    "multiply-adds and parameters of one block of each kind on conv2_x's 56×56 grid (summary.Of, Native layers)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			bc, err := CompareBlocks(env.Backend)
+			if err != nil {
+				return nil, err
+			}
+			ratio := float64(bc.Bottleneck.MACs) / float64(bc.Basic.MACs)
+			fig, err := BlocksFigure(bc)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_basic_vs_bottleneck.png")
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			if ratio < 0.8 || ratio > 1.25 {
+				v = reproduce.NotYet
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("bottleneck/basic multiply-adds = %.3f", ratio), Value: ratio, Verdict: v,
+				Notes: fmt.Sprintf("basic (64-d): %s multiply-adds, %s parameters; bottleneck (256-d): %s, %s.",
+					summary.Thousands(bc.Basic.MACs), summary.Thousands(int64(bc.Basic.Params)),
+					summary.Thousands(bc.Bottleneck.MACs), summary.Thousands(int64(bc.Bottleneck.Params))), Figures: paths}, nil
+		},
+	}
+}
+
+func resnetShortcuts() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-shortcuts", Section: "09",
+		Paper:      "He et al. 2016, §3.3 and §4.1 (Identity vs. Projection Shortcuts), Table 3",
+		Claim:      "option A adds no parameters, B adds projections only where dimensions increase, C on every block",
+		PaperValue: "A: parameter-free; ImageNet top-1 error of ResNet-34: A 25.03%, B 24.52%, C 24.19%",
+		Measure:    "trainable parameters of ResNet-34 (224×224) and the CIFAR ResNet-20 with each option (summary.Of)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			rows, err := CompareShortcuts(env.Backend)
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			var notes []string
+			for _, r := range rows {
+				if !(r.A.Params < r.B.Params && r.B.Params < r.C.Params) {
+					v = reproduce.NotYet
+				}
+				notes = append(notes, fmt.Sprintf("%s: A %s, B %s, C %s", r.Name, summary.Thousands(int64(r.A.Params)),
+					summary.Thousands(int64(r.B.Params)), summary.Thousands(int64(r.C.Params))))
+			}
+			r34 := rows[0]
+			fig, err := ShortcutFigure(rows)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_shortcut_parameters.png")
+			if err != nil {
+				return nil, err
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("ResNet-34: B +%s, C +%s parameters over A",
+				summary.Thousands(int64(r34.B.Params-r34.A.Params)), summary.Thousands(int64(r34.C.Params-r34.A.Params))),
+				Value: float64(r34.C.Params - r34.A.Params), Verdict: v,
+				Notes: strings.Join(notes, "; ") + ". Table 3's accuracies need ImageNet: not measured.", Figures: paths}, nil
+		},
+	}
+}
+
+func resnetConstruction() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-construction", Section: "09",
+		Paper:      "He et al. 2016, §1 and §3.1 (\"a solution by construction\")",
+		Claim:      "a deeper model made of a trained shallower model plus identity layers has the same outputs",
+		PaperValue: "the same outputs, so no higher training error",
+		Measure: "CIFAR nets of depth 8 (option A, and plain) trained briefly on CIFAR-10 or Fashion-MNIST, deepened to " +
+			"depth 20 (quick: 14): residual blocks with their last BN's γ = β = 0, plain blocks with Dirac kernels and " +
+			"pass-through BN; logits compared on 1,000 test images (quick: 200)",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			s := Construction.For(env.Profile)
+			var notes []string
+			var built []*Constructed
+			worst := 0.0
+			for _, plain := range []bool{false, true} {
+				c, err := Construct(env, s, plain)
+				if err != nil {
+					return nil, err
+				}
+				built = append(built, c)
+				worst = math.Max(worst, c.MaxDiff)
+				notes = append(notes, fmt.Sprintf("%s → %s: %d variables copied, %d set, max |Δlogit| %.2g (largest logit %.1f), "+
+					"test error %.2f%% → %.2f%%", c.Shallow.Name, c.Deep.Name, c.Copied, c.Added, c.MaxDiff, c.MaxLogit,
+					c.ShallowErr, c.DeepErr))
+				if plain {
+					notes = append(notes, "data: "+c.Data)
+				}
+			}
+			fig, err := ConstructionFigure(built)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_construction.png")
+			if err != nil {
+				return nil, err
+			}
+			v := reproduce.Reproduced
+			if worst > 1e-4 {
+				v = reproduce.NotYet
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("max |logits(deep) − logits(shallow)| = %.2g", worst), Value: worst,
+				Verdict: v, Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+		},
+	}
+}
+
+func resnetDegradation() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-degradation", Section: "09",
+		Paper:      "He et al. 2016, §4.2, Fig. 6 (and Fig. 1, 4)",
+		Claim:      "the deeper plain network has higher training error than the shallower one; the deeper ResNet does not",
+		PaperValue: "CIFAR-10: plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (Fig. 6)",
+		Measure: "plain and option-A residual nets of depth 20 and 56 at half width (8-16-32) on CIFAR-10 or " +
+			"Fashion-MNIST: SGD momentum 0.9, weight decay 1e-4, lr 0.1 ÷10 at 50% and 75%, batch 64, 800 steps, " +
+			"pad-4 crops + flips; training error on 1,000 training images (quick: depths 8/14, width 4, 12 steps); " +
+			"paper profile: depths 20–56, width 16, 64k iterations of 128",
+		Long: true, FullMinutes: 14, // 817 s measured 2026-11-30 on the 2-core machine (convnotes reproduce 09)
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			s := Degradation.For(env.Profile)
+			runs, err := s.Train(env)
+			if err != nil {
+				return nil, err
+			}
+			d, err := CompareDepths(runs)
+			if err != nil {
+				return nil, err
+			}
+			pf, rf, err := DegradationFigures(runs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{pf, rf}, "resnet_degradation_plain.png",
+				"resnet_degradation_residual.png")
+			if err != nil {
+				return nil, err
+			}
+			v := d.Verdict()
+			notes := fmt.Sprintf("data: %s; test error: plain-%d %.2f%%, plain-%d %.2f%%, ResNet-%d %.2f%%, ResNet-%d %.2f%%.",
+				d.Data, d.Shallow, d.PlainTestShallow, d.Deep, d.PlainTestDeep, d.Shallow, d.ResidualTestShallow,
+				d.Deep, d.ResidualTestDeep)
+			notes += fmt.Sprintf(" Going deeper added %+.2f points of training error to the plain network and %+.2f to the ResNet.",
+				d.PlainDeep-d.PlainShallow, d.ResidualDeep-d.ResidualShallow)
+			if d.Data != data.DatasetCIFAR10 {
+				notes += " CIFAR-10 is absent: Fashion-MNIST stands in."
+			}
+			if env.Quick && v != reproduce.Reproduced {
+				v = reproduce.Close
+				notes += " Quick profile: 12 steps are too few to rank the networks."
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("training error: plain %d→%d layers %.2f%%→%.2f%%; ResNet %.2f%%→%.2f%%",
+				d.Shallow, d.Deep, d.PlainShallow, d.PlainDeep, d.ResidualShallow, d.ResidualDeep),
+				Value: d.PlainDeep - d.PlainShallow, Verdict: v, Notes: notes, Figures: paths}, nil
+		},
+	}
+}
+
+func resnetCIFAR() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "resnet-cifar", Section: "09",
+		Paper:      "He et al. 2016, §4.2, Table 6",
+		Claim:      "ResNet-20 (0.27M parameters, option A) reaches 8.75% test error on CIFAR-10",
+		PaperValue: "8.75% (ResNet-20) … 6.43% (ResNet-110), CIFAR-10",
+		Measure: "ResNet-20, width 16, option A, on CIFAR-10 or Fashion-MNIST, all training images, tested on all " +
+			"10,000: SGD momentum 0.9, weight decay 1e-4, batch 128, lr 0.1 ÷10 at 50% and 75% of 750 steps (1.6 " +
+			"epochs), pad-4 crops + flips (quick: 6 steps on 640 images); paper profile: ResNet-20…110, 64k iterations",
+		Long: true, FullMinutes: 8, // 470 s measured 2026-11-30 on the 2-core machine
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			s := Table6.For(env.Profile)
+			runs, err := s.Train(env)
+			if err != nil {
+				return nil, err
+			}
+			r := runs[0]
+			fig, err := ErrorFigure(runs)
+			if err != nil {
+				return nil, err
+			}
+			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_cifar_error.png")
+			if err != nil {
+				return nil, err
+			}
+			paper := PaperCIFARError[r.Config.Depth()]
+			v := reproduce.ErrorVerdict(r.TestErr, paper, 2)
+			notes := fmt.Sprintf("data: %s; %d steps of %d in %.0f s.", r.Data, r.Fitted.Run.Step(), s.BatchSize, r.Seconds)
+			if len(runs) > 1 {
+				var parts []string
+				for _, x := range runs {
+					parts = append(parts, fmt.Sprintf("%s %.2f%% (paper %.2f%%)", x.Config.Name, x.TestErr, PaperCIFARError[x.Config.Depth()]))
+				}
+				notes += " " + strings.Join(parts, ", ") + "."
+			}
+			if r.Data != data.DatasetCIFAR10 {
+				notes += " CIFAR-10 is absent: Fashion-MNIST's test error is not comparable with the paper's, so the verdict is at best close."
+				if v == reproduce.Reproduced {
+					v = reproduce.Close
+				}
+			}
+			if env.Quick {
+				notes += " Quick profile: 6 steps."
+				v = reproduce.Close
+			}
+			return &reproduce.Result{Ours: fmt.Sprintf("%s test error %.2f%%", r.Config.Name, r.TestErr), Value: r.TestErr,
+				Verdict: v, Notes: notes, Figures: paths}, nil
+		},
+	}
+}
