@@ -29,8 +29,9 @@ type BatchConfig struct {
 	// MaxBatches caps the batches per epoch; 0 means all.
 	MaxBatches int
 	// Augment, when set, rewrites each batch's pixels (n images of H×W×C, HWC order) in place before the
-	// batch is yielded: random crops and flips, say. It must be deterministic given its own seeded state.
-	Augment func(pixels []float32, n, h, w, c int)
+	// batch is yielded: random crops and flips, say. It must be deterministic given its own seeded state; an
+	// error ends the iteration with that error.
+	Augment func(pixels []float32, n, h, w, c int) error
 }
 
 // Batches serves an Images dataset as GoMLX batches and implements train.Dataset. Each call to Iter
@@ -141,7 +142,10 @@ func (b *Batches) Iter() iter.Seq2[train.Batch, error] {
 				labels[j] = im.Labels[i]
 			}
 			if b.cfg.Augment != nil {
-				b.cfg.Augment(pixels[:n*sz], n, im.H, im.W, im.C)
+				if err := b.cfg.Augment(pixels[:n*sz], n, im.H, im.W, im.C); err != nil {
+					yield(train.Batch{}, fmt.Errorf("data: augmenting batch %d of %s: %w", k, im.Name, err))
+					return
+				}
 			}
 			var in *tensors.Tensor
 			if b.cfg.Flatten {

@@ -1,8 +1,10 @@
 package data
 
 import (
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/tensors"
@@ -281,5 +283,52 @@ func TestImagesMethods(t *testing.T) {
 	}
 	if Train.String() != "train" || Test.String() != "test" || Split(5).String() != "Split(5)" {
 		t.Error("Split.String")
+	}
+}
+
+// TestBatchesAugment: the augmentation sees each batch's pixels and dimensions, its changes reach the batch,
+// and the data set itself is left unchanged.
+func TestBatchesAugment(t *testing.T) {
+	im := toyImages(10)
+	orig := slices.Clone(im.Pixels)
+	var calls [][4]int
+	b := NewBatches(im, BatchConfig{BatchSize: 4, Augment: func(pixels []float32, n, h, w, c int) error {
+		calls = append(calls, [4]int{n, h, w, c})
+		for i := range pixels {
+			pixels[i] += 100
+		}
+		return nil
+	}})
+	for batch, err := range b.Iter() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range tensors.MustCopyFlatData[float32](batch.Inputs[0]) {
+			if v < 100 {
+				t.Fatalf("an un-augmented pixel %g reached the batch", v)
+			}
+		}
+	}
+	if want := [][4]int{{4, 2, 2, 1}, {4, 2, 2, 1}, {2, 2, 2, 1}}; !slices.Equal(calls, want) {
+		t.Errorf("augment calls %v, want %v", calls, want)
+	}
+	if !slices.Equal(im.Pixels, orig) {
+		t.Error("augmentation changed the data set")
+	}
+}
+
+// TestBatchesAugmentError: an augmentation error ends the epoch with that error, naming the batch.
+func TestBatchesAugmentError(t *testing.T) {
+	boom := errors.New("boom")
+	b := NewBatches(toyImages(10), BatchConfig{BatchSize: 4, Augment: func([]float32, int, int, int, int) error { return boom }})
+	n := 0
+	for _, err := range b.Iter() {
+		n++
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "batch 0") {
+			t.Errorf("got %v, want the augmentation's error for batch 0", err)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d items after an augmentation error, want 1", n)
 	}
 }

@@ -67,7 +67,7 @@ var (
 type Stem int
 
 const (
-	// StemCIFAR is one 3×3 convolution with 16 filters, BN and ReLU (§4.2).
+	// StemCIFAR is one 3×3 convolution with as many filters as the first stage (16 in §4.2), BN and ReLU.
 	StemCIFAR Stem = iota
 	// StemImageNet is a 7×7/2 convolution with 64 filters, BN, ReLU and a 3×3/2 max-pool (Table 1, conv1).
 	StemImageNet

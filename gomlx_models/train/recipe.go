@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 
@@ -50,8 +51,9 @@ type Classification struct {
 	// optimizer's own rate is used for the first step.
 	Schedule func(step int) float64
 	// Augment, when set, rewrites each training batch's pixels [batch·H·W·C] in place before the step
-	// (random crops and flips, say).
-	Augment func(pixels []float32, n, h, w, c int)
+	// (random crops and flips, say); an error stops training. Its random state is not part of a checkpoint: a
+	// resumed run shuffles as an uninterrupted one would but draws other crops and flips.
+	Augment func(pixels []float32, n, h, w, c int) error
 }
 
 // Probe records an activation while a model trains: every Every steps (and before the first step) it runs
@@ -268,6 +270,9 @@ func (c Classification) FitCached(backend compute.Backend, progress io.Writer, c
 // SetLearningRate sets the learning rate the run's optimizer reads (the GoMLX variable
 // "/optimizers/learning_rate") for the next steps: learning-rate schedules call it from an OnStep hook.
 func (r *Run) SetLearningRate(lr float64) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("%s: learning rate must be positive and finite, got %g", r.Options.Name, lr)
+	}
 	v := r.Store.GetVariable("/" + optimizer.Scope + "/" + optimizer.LearningRateKey)
 	if v == nil {
 		return fmt.Errorf("%s: no learning-rate variable yet (it is created with the first training step)", r.Options.Name)

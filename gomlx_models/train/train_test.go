@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -228,5 +229,49 @@ func TestProfiles(t *testing.T) {
 	}
 	if _, err := ParseProfile("fast"); err == nil {
 		t.Error("ParseProfile accepted an unknown profile")
+	}
+}
+
+// TestSetLearningRate: a run's learning rate can be set after its first step (and is read back), not before,
+// and never to a non-positive or non-finite value.
+func TestSetLearningRate(t *testing.T) {
+	o := opts(t, 2)
+	run, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.SetLearningRate(0.5); err == nil {
+		t.Error("set before the first step: no error")
+	}
+	if err := run.Fit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if err := run.SetLearningRate(bad); err == nil {
+			t.Errorf("learning rate %g accepted", bad)
+		}
+	}
+	if err := run.SetLearningRate(0.25); err != nil {
+		t.Fatal(err)
+	}
+	v, err := run.Variable("/learning_rate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := v.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch got := val.Value().(type) {
+	case float32:
+		if got != 0.25 {
+			t.Errorf("learning rate variable %v, want 0.25", got)
+		}
+	case float64:
+		if got != 0.25 {
+			t.Errorf("learning rate variable %v, want 0.25", got)
+		}
+	default:
+		t.Errorf("learning rate variable of type %T", got)
 	}
 }

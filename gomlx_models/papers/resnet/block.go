@@ -119,8 +119,8 @@ func RunUnit(backend compute.Backend, cfg models.ResNetConfig, h, w, c, planes, 
 	if backend == nil {
 		return nil, errors.New("RunUnit: nil backend")
 	}
-	if cfg.Block.Expansion != 1 {
-		return nil, fmt.Errorf("RunUnit: %s: only the basic block is written out in Go", cfg.Block.Name)
+	if cfg.Block.Expansion != 1 || cfg.Plain {
+		return nil, fmt.Errorf("RunUnit: %s (plain %v): only the basic residual block is written out in Go", cfg.Block.Name, cfg.Plain)
 	}
 	if h < 1 || w < 1 || c < 1 || planes < 1 || stride < 1 {
 		return nil, fmt.Errorf("RunUnit: bad sizes %d×%d×%d, %d planes, stride %d", h, w, c, planes, stride)
@@ -159,15 +159,15 @@ func RunUnit(backend compute.Backend, cfg models.ResNetConfig, h, w, c, planes, 
 	}
 	run = &UnitRun{Config: cfg, Planes: planes, Stride: stride, Input: in, Output: out}
 	if run.A, err = readConvBN(store, "/unit/a", 3, c, planes, stride); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("RunUnit: %w", err)
 	}
 	if run.B, err = readConvBN(store, "/unit/b", 3, planes, planes, 1); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("RunUnit: %w", err)
 	}
 	if hasVariable(store, "/unit/projection/weights") {
 		p, err := readConvBN(store, "/unit/projection", 1, c, planes, stride)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("RunUnit: %w", err)
 		}
 		run.Projection = &p
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
@@ -51,6 +52,11 @@ func TestUnitsMatchPlainGo(t *testing.T) {
 	}
 	if _, err := RunUnit(env.Backend, models.ResNet50, 6, 6, 8, 16, 1, 1); err == nil {
 		t.Error("a bottleneck block was accepted by RunUnit")
+	}
+	plain := cfg
+	plain.Plain = true
+	if _, err := RunUnit(env.Backend, plain, 6, 6, 8, 16, 1, 1); err == nil {
+		t.Error("a plain block was accepted by RunUnit")
 	}
 }
 
@@ -156,6 +162,7 @@ func TestRecipeSchedule(t *testing.T) {
 		{Width: 16, BatchSize: 8, Steps: 10, LR: 0},
 		{Width: 16, BatchSize: 8, Steps: 10, LR: 0.1, Momentum: 1},
 		{Width: 0, BatchSize: 8, Steps: 10, LR: 0.1},
+		{Width: 16, BatchSize: 8, Steps: 10, LR: 0.1, Warmup: 5},
 	} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("recipe %+v accepted", bad)
@@ -163,12 +170,14 @@ func TestRecipeSchedule(t *testing.T) {
 	}
 }
 
-// TestPaperRecipeWiring trains the paper's recipe for three steps with milestones after the first and second:
-// the optimizer must end at lr 0.001, with augmentation on.
+// TestPaperRecipeWiring trains the paper's recipe for two steps, with augmentation on, and checks the learning
+// rate the schedule leaves for the next step.
 func TestPaperRecipeWiring(t *testing.T) {
 	env := testEnv(t)
 	r := PaperRecipe
-	r.Width, r.TrainN, r.TestN, r.EvalTrainN, r.BatchSize, r.Steps, r.EvalEvery, r.Milestones = 4, 64, 32, 32, 16, 3, 3, []int{1, 2}
+	// Two steps, milestones at 2 and 3: the hook after step 2 sets LRAt(2) = 0.01 for a third step. One step
+	// early would give 0.001, one step late 0.1.
+	r.Width, r.TrainN, r.TestN, r.EvalTrainN, r.BatchSize, r.Steps, r.EvalEvery, r.Milestones = 4, 64, 32, 32, 16, 2, 2, []int{2, 3}
 	cfg, err := r.Net(20, false)
 	if err != nil {
 		t.Fatal(err)
@@ -192,8 +201,8 @@ func TestPaperRecipeWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lr := val.Value(); math.Abs(toFloat(lr)-0.001) > 1e-9 {
-		t.Errorf("learning rate after 3 steps = %v, want 0.001", lr)
+	if lr := val.Value(); math.Abs(toFloat(lr)-0.01) > 1e-9 {
+		t.Errorf("learning rate after 2 steps = %v, want 0.01", lr)
 	}
 	if tr.TrainErr < 0 || tr.TestErr < 0 {
 		t.Errorf("errors %g / %g", tr.TrainErr, tr.TestErr)
@@ -230,3 +239,35 @@ func TestDegradedVerdict(t *testing.T) {
 }
 
 func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }
+
+// TestMeanSubtracted: the training images average to zero at every pixel; the test images are shifted by the
+// training mean, not their own.
+func TestMeanSubtracted(t *testing.T) {
+	tr, err := MeanSubtracted(data.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range PixelMean(tr) {
+		if math.Abs(float64(m)) > 1e-4 {
+			t.Fatalf("pixel %d: training mean %g after subtraction", i, m)
+		}
+	}
+	te, err := MeanSubtracted(data.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := Data(data.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawTrain, _, _ := Data(data.Train)
+	mean := PixelMean(rawTrain)
+	for _, i := range []int{0, 1, raw.ImageSize() / 2, len(raw.Pixels) - 1} {
+		if want := raw.Pixels[i] - mean[i%raw.ImageSize()]; te.Pixels[i] != want {
+			t.Errorf("test pixel %d: %g, want %g", i, te.Pixels[i], want)
+		}
+	}
+	if te.N != raw.N || &te.Pixels[0] == &raw.Pixels[0] {
+		t.Error("the test images were not copied")
+	}
+}
