@@ -255,6 +255,36 @@ func (r *Run) Variable(suffix string) (*model.Variable, error) {
 	return nil, fmt.Errorf("%s: no variable ending in %q among %v", r.Options.Name, suffix, paths)
 }
 
+// VariableValues returns the values of the variable of store whose path ends in suffix, flattened, as float64
+// (the float32 and float64 variables the layers create).
+func VariableValues(store *model.Store, suffix string) ([]float64, error) {
+	for v := range store.IterVariables() {
+		if !strings.HasSuffix(v.Path(), suffix) {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
+		}
+		switch t.DType() {
+		case dtypes.Float64:
+			return tensors.CopyFlatData[float64](t)
+		case dtypes.Float32:
+			vals, err := tensors.CopyFlatData[float32](t)
+			if err != nil {
+				return nil, fmt.Errorf("variable %s: %w", v.Path(), err)
+			}
+			out := make([]float64, len(vals))
+			for i, x := range vals {
+				out[i] = float64(x)
+			}
+			return out, nil
+		}
+		return nil, fmt.Errorf("variable %s: dtype %s is not a float", v.Path(), t.DType())
+	}
+	return nil, fmt.Errorf("no variable ending in %s", suffix)
+}
+
 // FitCached is [Classification.Fit] with a checkpoint: training resumes from it (or, when it is complete, only
 // restores it, without a progress display) and saves there; retrain removes it first.
 func (c Classification) FitCached(backend compute.Backend, progress io.Writer, checkpoint string, retrain bool) (*Fitted, error) {

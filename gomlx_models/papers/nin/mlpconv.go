@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
@@ -13,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 // DenseLayer is one layer of the MLP an mlpconv layer slides over the patches: y = ReLU(Wᵀx + b), W [In][Out].
@@ -95,11 +95,11 @@ func RunMLPConv(backend compute.Backend, block models.MLPConv, h, w, c int, seed
 		if li > 0 {
 			name = fmt.Sprintf("cccp%d", li)
 		}
-		wv, err := readVar(store, "/mlpconv/"+name+"/weights")
+		wv, err := train.VariableValues(store, "/mlpconv/"+name+"/weights")
 		if err != nil {
 			return nil, err
 		}
-		bv, err := readVar(store, "/mlpconv/"+name+"/biases")
+		bv, err := train.VariableValues(store, "/mlpconv/"+name+"/biases")
 		if err != nil {
 			return nil, err
 		}
@@ -116,28 +116,6 @@ func RunMLPConv(backend compute.Backend, block models.MLPConv, h, w, c int, seed
 		inWidth = out
 	}
 	return run, nil
-}
-
-func readVar(store *model.Store, path string) ([]float64, error) {
-	for v := range store.IterVariables() {
-		if !strings.HasSuffix(v.Path(), path) {
-			continue
-		}
-		t, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", path, err)
-		}
-		vals, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", path, err)
-		}
-		out := make([]float64, len(vals))
-		for i, x := range vals {
-			out[i] = float64(x)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("no variable %s", path)
 }
 
 // PatchMLP is eq. 2 of §3.1 written out: for every output position (i, j), the k×k×C patch around it (zero

@@ -14,6 +14,7 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 // Image is an H×W×C feature map in row-major (height, width, channel) order.
@@ -244,7 +245,7 @@ func readConvBN(store *model.Store, prefix string, k, in, out, stride int) (Conv
 		{bnName + "scale", &l.Scale, out}, {bnName + "offset", &l.Offset, out},
 		{bnName + "mean", &l.Mean, out}, {bnName + "variance", &l.Variance, out},
 	} {
-		vals, err := readVar(store, prefix+f.name)
+		vals, err := train.VariableValues(store, prefix+f.name)
 		if err != nil {
 			return ConvBN{}, err
 		}
@@ -254,28 +255,6 @@ func readConvBN(store *model.Store, prefix string, k, in, out, stride int) (Conv
 		*f.dst = vals
 	}
 	return l, nil
-}
-
-func readVar(store *model.Store, suffix string) ([]float64, error) {
-	for v := range store.IterVariables() {
-		if !strings.HasSuffix(v.Path(), suffix) {
-			continue
-		}
-		t, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", suffix, err)
-		}
-		vals, err := tensors.CopyFlatData[float32](t)
-		if err != nil {
-			return nil, fmt.Errorf("variable %s: %w", suffix, err)
-		}
-		out := make([]float64, len(vals))
-		for i, x := range vals {
-			out[i] = float64(x)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("no variable ending in %s", suffix)
 }
 
 // MaxAbsDiff returns max |a − b| over two maps of the same size (+Inf when the sizes differ).

@@ -92,11 +92,7 @@ func ErrorFigure(runs []*Trained) (*plots.Figure, error) {
 	for _, r := range runs {
 		for _, set := range []string{"test", "train"} {
 			s := plots.Series{Name: fmt.Sprintf("%s (%s)", r.Config.Name, set), Points: true}
-			for _, e := range r.Fitted.Run.History.Evals {
-				if e.Set == set {
-					s.X, s.Y = append(s.X, float64(e.Step)), append(s.Y, 100*(1-e.Accuracy))
-				}
-			}
+			s.X, s.Y = errorSeries(r, set)
 			if len(s.X) > 0 {
 				series = append(series, s)
 			}
@@ -106,4 +102,16 @@ func ErrorFigure(runs []*Trained) (*plots.Figure, error) {
 		return nil, errors.New("ErrorFigure: no evaluation")
 	}
 	return plots.Curves("CIFAR ResNet: error over training", "step", "error (%)", series)
+}
+
+// errorSeries is the error in % of r on the evaluation set over the steps.
+func errorSeries(r *Trained, set string) (steps, errs []float64) {
+	steps, acc, err := r.Fitted.Run.History.EvalSeries(set, "step", "accuracy")
+	if err != nil {
+		return nil, nil
+	}
+	for _, a := range acc {
+		errs = append(errs, 100*(1-a))
+	}
+	return steps, errs
 }

@@ -276,11 +276,9 @@ func DegradationFigures(runs []*Trained) (plain, residual *plots.Figure, err err
 	for _, r := range runs {
 		for _, set := range []string{"train", "test"} {
 			s := plots.Series{Name: fmt.Sprintf("%d layers (%s)", r.Config.Depth(), set), Points: set == "train"}
-			for _, e := range r.Fitted.Run.History.Evals {
-				if e.Set == set {
-					s.X, s.Y = append(s.X, float64(e.Step)), append(s.Y, 100*(1-e.Accuracy))
-					hi = max(hi, 100*(1-e.Accuracy))
-				}
+			s.X, s.Y = errorSeries(r, set)
+			for _, y := range s.Y {
+				hi = max(hi, y)
 			}
 			if len(s.X) == 0 {
 				continue
