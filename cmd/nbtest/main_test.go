@@ -310,3 +310,52 @@ func TestRealMain(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryFigureArrives runs a cell that shows twelve figures and ends at once: GoNB stops reading the cell's
+// display pipe when the cell's program exits, so figures still in the pipe were lost (one figure of notebook 09
+// went missing this way in CI) unless notebook.Env.Show waits for GoNB to take each one.
+func TestEveryFigureArrives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	dir := copyFixtures(t, "many_png.ipynb")
+	root, err := kernel.FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cfg := config{quick: true, write: true, timeout: 3 * time.Minute, moduleRoot: root, out: &out}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	path := filepath.Join(dir, "many_png.ipynb")
+	r := runNotebook(ctx, cfg, path)
+	report(&out, r)
+	if len(r.failures) != 0 {
+		t.Fatalf("notebook failed:\n%s", out.String())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb struct {
+		Cells []struct {
+			Outputs []struct {
+				Data map[string]any `json:"data"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		t.Fatal(err)
+	}
+	pngs := 0
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			if _, ok := o.Data["image/png"]; ok {
+				pngs++
+			}
+		}
+	}
+	if pngs != 12 {
+		t.Errorf("%d of 12 figures reached the notebook", pngs)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
 
@@ -116,11 +117,31 @@ func (e *Env) Show(name string, figs ...*plots.Figure) error {
 			return fmt.Errorf("notebook: figure %q: %w", n, err)
 		}
 		gonbui.DisplayPng(png)
-		if err := gonbui.Error(); err != nil {
+		if err := syncDisplay(displayTimeout); err != nil {
 			return fmt.Errorf("notebook: displaying %q in GoNB: %w", n, err)
 		}
 	}
 	return nil
+}
+
+// displayTimeout bounds the wait for GoNB to acknowledge a figure.
+const displayTimeout = time.Minute
+
+// syncDisplay waits until GoNB has taken everything sent so far off the display pipe and published it. GoNB
+// stops reading the pipe when the cell's program exits, so without this a figure shown just before a cell ends
+// can be lost, or reach the notebook after the cell's idle status (where a client no longer looks for it).
+func syncDisplay(timeout time.Duration) error {
+	done := make(chan struct{})
+	go func() {
+		gonbui.Sync()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return gonbui.Error()
+	case <-time.After(timeout):
+		return fmt.Errorf("GoNB did not acknowledge the figure within %s", timeout)
+	}
 }
 
 // Row is one line of the closing table: what the paper (or the notes) says, and what we measured.
