@@ -3,6 +3,7 @@ package reproduce
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -96,5 +97,28 @@ func TestErrorVerdict(t *testing.T) {
 		if got := ErrorVerdict(tc.ours, tc.paper, tc.slack); got != tc.want {
 			t.Errorf("ErrorVerdict(%v, %v, %v) = %s, want %s", tc.ours, tc.paper, tc.slack, got, tc.want)
 		}
+	}
+}
+
+// TestFeatureMap: At reads row-major HWC with zeros outside; MaxAbsDiffMaps is the largest difference, +Inf for
+// maps of different sizes.
+func TestFeatureMap(t *testing.T) {
+	m := FeatureMap{H: 2, W: 3, C: 2, Pix: []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}
+	for _, tc := range []struct {
+		y, x, c int
+		want    float64
+	}{{0, 0, 0, 0}, {0, 2, 1, 5}, {1, 0, 0, 6}, {1, 2, 1, 11}, {-1, 0, 0, 0}, {2, 0, 0, 0}, {0, 3, 0, 0}, {0, -1, 1, 0}} {
+		if got := m.At(tc.y, tc.x, tc.c); got != tc.want {
+			t.Errorf("At(%d, %d, %d) = %g, want %g", tc.y, tc.x, tc.c, got, tc.want)
+		}
+	}
+	n := FeatureMap{H: 2, W: 3, C: 2, Pix: append([]float64(nil), m.Pix...)}
+	n.Pix[7] -= 0.25
+	n.Pix[3] += 0.5
+	if d := MaxAbsDiffMaps(m, n); d != 0.5 {
+		t.Errorf("MaxAbsDiffMaps = %g, want 0.5", d)
+	}
+	if d := MaxAbsDiffMaps(m, FeatureMap{H: 3, W: 2, C: 2, Pix: m.Pix}); !math.IsInf(d, 1) {
+		t.Errorf("maps of different shapes: %g, want +Inf", d)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
@@ -22,19 +23,8 @@ type DenseLayer struct {
 	B       []float64
 }
 
-// Image is an H×W×C image in row-major (height, width, channel) order.
-type Image struct {
-	H, W, C int
-	Pix     []float64
-}
-
-// At returns pixel (y, x, c), 0 outside the image (SAME zero padding).
-func (im Image) At(y, x, c int) float64 {
-	if y < 0 || y >= im.H || x < 0 || x >= im.W {
-		return 0
-	}
-	return im.Pix[(y*im.W+x)*im.C+c]
-}
+// Image is an H×W×C image in row-major (height, width, channel) order; At reads it with zero (SAME) padding.
+type Image = reproduce.FeatureMap
 
 // MLPConvRun is the project's mlpconv layer (models.MLPConv.Apply) run on one image, with its weights read back as
 // the layers of the patch MLP: the k×k×C convolution kernel becomes the first layer's [k·k·C][F₁] matrix.
@@ -153,13 +143,4 @@ func PatchMLP(in Image, k int, mlp []DenseLayer) Image {
 }
 
 // MaxAbsDiff returns max |a − b| over two images of the same size (+Inf when the sizes differ).
-func MaxAbsDiff(a, b Image) float64 {
-	if a.H != b.H || a.W != b.W || a.C != b.C || len(a.Pix) != len(b.Pix) {
-		return math.Inf(1)
-	}
-	var d float64
-	for i := range a.Pix {
-		d = math.Max(d, math.Abs(a.Pix[i]-b.Pix[i]))
-	}
-	return d
-}
+func MaxAbsDiff(a, b Image) float64 { return reproduce.MaxAbsDiffMaps(a, b) }

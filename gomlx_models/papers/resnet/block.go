@@ -14,22 +14,12 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
-// Image is an H×W×C feature map in row-major (height, width, channel) order.
-type Image struct {
-	H, W, C int
-	Pix     []float64
-}
-
-// At returns value (y, x, c), 0 outside the map (zero padding).
-func (im Image) At(y, x, c int) float64 {
-	if y < 0 || y >= im.H || x < 0 || x >= im.W {
-		return 0
-	}
-	return im.Pix[(y*im.W+x)*im.C+c]
-}
+// Image is an H×W×C feature map in row-major (height, width, channel) order; At reads it with zero padding.
+type Image = reproduce.FeatureMap
 
 // ConvBN is one convolution without bias followed by batch normalization in inference mode, with its weights:
 // y = γ·(conv(x) − μ)/√(σ² + ε) + β per output channel.
@@ -258,13 +248,4 @@ func readConvBN(store *model.Store, prefix string, k, in, out, stride int) (Conv
 }
 
 // MaxAbsDiff returns max |a − b| over two maps of the same size (+Inf when the sizes differ).
-func MaxAbsDiff(a, b Image) float64 {
-	if a.H != b.H || a.W != b.W || a.C != b.C || len(a.Pix) != len(b.Pix) {
-		return math.Inf(1)
-	}
-	var d float64
-	for i := range a.Pix {
-		d = math.Max(d, math.Abs(a.Pix[i]-b.Pix[i]))
-	}
-	return d
-}
+func MaxAbsDiff(a, b Image) float64 { return reproduce.MaxAbsDiffMaps(a, b) }
