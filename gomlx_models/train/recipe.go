@@ -214,33 +214,78 @@ func imagesTensor(im *data.Images, flatten bool) *tensors.Tensor {
 
 // PredictClasses returns the argmax class of the run's model for every image of im, in batches of 500.
 func (r *Run) PredictClasses(im *data.Images, flatten bool) ([]int32, error) {
+	logits, k, err := r.Logits(im, flatten)
+	if err != nil {
+		return nil, err
+	}
+	return ArgmaxRows(logits, k), nil
+}
+
+// Logits returns the run's model outputs for every image of im, in batches of 500: [im.N × k] flattened, and k.
+func (r *Run) Logits(im *data.Images, flatten bool) ([]float32, int, error) {
+	return batchedLogits(im, flatten, r.Predict)
+}
+
+// StoreLogits is [Run.Logits] for the model function fn with the variables of store, in inference mode: a
+// network no Run trained (one assembled from another's weights, say).
+func StoreLogits(backend compute.Backend, store *model.Store, fn ModelFn, im *data.Images) ([]float32, int, error) {
+	e, err := model.NewExec(backend, store, fn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("logits: %w", err)
+	}
+	defer e.Finalize()
+	return batchedLogits(im, false, func(x *tensors.Tensor) (*tensors.Tensor, error) {
+		outs, err := e.Exec(x)
+		if err != nil {
+			return nil, fmt.Errorf("logits: %w", err)
+		}
+		for _, o := range outs[1:] {
+			_ = o.FinalizeAll()
+		}
+		return outs[0], nil
+	})
+}
+
+// batchedLogits runs predict on im in batches of 500 and concatenates the outputs.
+func batchedLogits(im *data.Images, flatten bool, predict func(*tensors.Tensor) (*tensors.Tensor, error)) ([]float32, int, error) {
 	const bs = 500
-	preds := make([]int32, 0, im.N)
+	out := make([]float32, 0, im.N)
+	k := 0
 	size := im.ImageSize()
 	for s := 0; s < im.N; s += bs {
 		n := min(bs, im.N-s)
 		part := &data.Images{N: n, H: im.H, W: im.W, C: im.C, Pixels: im.Pixels[s*size : (s+n)*size]}
-		out, err := r.Predict(imagesTensor(part, flatten))
+		t, err := predict(imagesTensor(part, flatten))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		logits, err := tensors.CopyFlatData[float32](out)
-		_ = out.FinalizeAll()
+		vals, err := tensors.CopyFlatData[float32](t)
+		_ = t.FinalizeAll()
 		if err != nil {
-			return nil, fmt.Errorf("reading predictions: %w", err)
+			return nil, 0, fmt.Errorf("reading predictions: %w", err)
 		}
-		k := len(logits) / n
-		for i := 0; i < n; i++ {
-			best := 0
-			for j := 1; j < k; j++ {
-				if logits[i*k+j] > logits[i*k+best] {
-					best = j
-				}
-			}
-			preds = append(preds, int32(best))
-		}
+		k = len(vals) / n
+		out = append(out, vals...)
 	}
-	return preds, nil
+	return out, k, nil
+}
+
+// ArgmaxRows returns, for each k-long row of v, the index of its largest value (the first of equal ones).
+func ArgmaxRows(v []float32, k int) []int32 {
+	if k < 1 {
+		return nil
+	}
+	idx := make([]int32, 0, len(v)/k)
+	for row := 0; row+k <= len(v); row += k {
+		best := 0
+		for j := 1; j < k; j++ {
+			if v[row+j] > v[row+best] {
+				best = j
+			}
+		}
+		idx = append(idx, int32(best))
+	}
+	return idx
 }
 
 // Variable returns the run's variable whose path ends in suffix (e.g. "/stage1/conv/weights").

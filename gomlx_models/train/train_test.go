@@ -2,6 +2,7 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"math"
@@ -273,5 +274,23 @@ func TestSetLearningRate(t *testing.T) {
 		}
 	default:
 		t.Errorf("learning rate variable of type %T", got)
+	}
+}
+
+func TestArgmaxRows(t *testing.T) {
+	for _, tc := range []struct {
+		v    []float32
+		k    int
+		want []int32
+	}{
+		{[]float32{0, 2, 1, 5, 4, 3}, 3, []int32{1, 0}},
+		{[]float32{1, 1, 0, -1, -1, -2}, 3, []int32{0, 0}}, // the first of equal values
+		{[]float32{3, 7}, 1, []int32{0, 0}},
+		{nil, 4, []int32{}},
+		{[]float32{1, 2}, 0, nil},
+	} {
+		if got := ArgmaxRows(tc.v, tc.k); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ArgmaxRows(%v, %d) = %v, want %v", tc.v, tc.k, got, tc.want)
+		}
 	}
 }

@@ -199,23 +199,12 @@ func TenCropAccuracy(run *train.Run, im *data.Images, size int) (float64, error)
 		if err != nil {
 			return 0, err
 		}
-		const bs = 500
-		sz := c.ImageSize()
-		for start := 0; start < c.N; start += bs {
-			n := min(bs, c.N-start)
-			out, err := run.Predict(tensors.FromFlatDataAndDimensions(c.Pixels[start*sz:(start+n)*sz], n, size, size, c.C))
-			if err != nil {
-				return 0, err
-			}
-			vals, err := tensors.CopyFlatData[float32](out)
-			_ = out.FinalizeAll()
-			if err != nil {
-				return 0, fmt.Errorf("ten-crop logits: %w", err)
-			}
-			k := len(vals) / n
-			for i := range n {
-				logits[start+i] = append(logits[start+i], vals[i*k:(i+1)*k])
-			}
+		vals, k, err := run.Logits(c, false)
+		if err != nil {
+			return 0, fmt.Errorf("ten-crop logits: %w", err)
+		}
+		for i := range c.N {
+			logits[i] = append(logits[i], vals[i*k:(i+1)*k])
 		}
 	}
 	correct := 0

@@ -8,14 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
@@ -113,27 +110,29 @@ func Construct(env *reproduce.Env, s ConstructionSettings, plain bool) (*Constru
 		}
 		c.Added++
 	}
-	shallowOut, err := logits(env.Backend, t.Fitted.Run.Store, models.ResNet(shallowCfg), test)
+	shallowOut, k, err := t.Fitted.Run.Logits(test, false)
 	if err != nil {
 		return nil, err
 	}
-	deepOut, err := logits(env.Backend, deepStore, models.ResNet(deepCfg), test)
+	deepOut, _, err := train.StoreLogits(env.Backend, deepStore, models.ResNet(deepCfg), test)
 	if err != nil {
 		return nil, err
+	}
+	if len(deepOut) != len(shallowOut) {
+		return nil, fmt.Errorf("Construct: %d logits from the deep network, %d from the shallow one", len(deepOut), len(shallowOut))
 	}
 	c.ShallowLogits, c.DeepLogits = shallowOut, deepOut
-	k := len(shallowOut) / test.N
+	for i := range shallowOut {
+		c.MaxDiff = math.Max(c.MaxDiff, math.Abs(float64(shallowOut[i]-deepOut[i])))
+		c.MaxLogit = math.Max(c.MaxLogit, math.Abs(float64(shallowOut[i])))
+	}
 	wrongS, wrongD := 0, 0
+	predS, predD := train.ArgmaxRows(shallowOut, k), train.ArgmaxRows(deepOut, k)
 	for i := range test.N {
-		a, b := shallowOut[i*k:(i+1)*k], deepOut[i*k:(i+1)*k]
-		for j := range k {
-			c.MaxDiff = math.Max(c.MaxDiff, math.Abs(float64(a[j]-b[j])))
-			c.MaxLogit = math.Max(c.MaxLogit, math.Abs(float64(a[j])))
-		}
-		if argmax(a) != int(test.Labels[i]) {
+		if predS[i] != test.Labels[i] {
 			wrongS++
 		}
-		if argmax(b) != int(test.Labels[i]) {
+		if predD[i] != test.Labels[i] {
 			wrongD++
 		}
 	}
@@ -192,42 +191,4 @@ func fill(v []float32, x float32) {
 	for i := range v {
 		v[i] = x
 	}
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i := range v {
-		if v[i] > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-// logits runs fn with store's variables on every image of im, in batches of 500, in inference mode.
-func logits(backend compute.Backend, store *model.Store, fn func(scope *model.Scope, x *graph.Node) *graph.Node, im *data.Images) ([]float32, error) {
-	e, err := model.NewExec(backend, store, fn)
-	if err != nil {
-		return nil, fmt.Errorf("logits: %w", err)
-	}
-	defer e.Finalize()
-	const bs = 500
-	var out []float32
-	size := im.ImageSize()
-	for s := 0; s < im.N; s += bs {
-		n := min(bs, im.N-s)
-		outs, err := e.Exec(tensors.FromFlatDataAndDimensions(im.Pixels[s*size:(s+n)*size], n, im.H, im.W, im.C))
-		if err != nil {
-			return nil, fmt.Errorf("logits: %w", err)
-		}
-		vals, err := tensors.CopyFlatData[float32](outs[0])
-		for _, o := range outs {
-			o.MustFinalizeAll()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("logits: %w", err)
-		}
-		out = append(out, vals...)
-	}
-	return out, nil
 }
