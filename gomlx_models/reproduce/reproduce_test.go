@@ -3,9 +3,13 @@ package reproduce
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func fakeSection(id string, names ...string) Section {
@@ -120,5 +124,29 @@ func TestFeatureMap(t *testing.T) {
 	}
 	if d := MaxAbsDiffMaps(m, FeatureMap{H: 3, W: 2, C: 2, Pix: m.Pix}); !math.IsInf(d, 1) {
 		t.Errorf("maps of different shapes: %g, want +Inf", d)
+	}
+}
+
+// TestFeatureMapTensors: the random map and its tensor hold the same values, and FeatureMapOf reads back the
+// first image of an NHWC tensor.
+func TestFeatureMapTensors(t *testing.T) {
+	m, x := RandomFeatureMap(rand.New(rand.NewPCG(1, 2)), 2, 3, 4)
+	if d := x.Shape().Dimensions; fmt.Sprint(d) != "[1 2 3 4]" {
+		t.Fatalf("tensor shape %v", d)
+	}
+	back, err := FeatureMapOf(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if MaxAbsDiffMaps(m, back) != 0 || m.Pix[0] == m.Pix[1] {
+		t.Errorf("map %v and tensor %v differ", m.Pix, back.Pix)
+	}
+	two := tensors.FromFlatDataAndDimensions([]float32{1, 2, 3, 4, 5, 6}, 2, 1, 1, 3)
+	first, err := FeatureMapOf(two)
+	if err != nil || first.H != 1 || first.W != 1 || first.C != 3 || fmt.Sprint(first.Pix) != "[1 2 3]" {
+		t.Errorf("first image %+v, %v", first, err)
+	}
+	if _, err := FeatureMapOf(tensors.FromFlatDataAndDimensions([]float32{1, 2}, 1, 2)); err == nil {
+		t.Error("a rank-2 tensor was accepted")
 	}
 }

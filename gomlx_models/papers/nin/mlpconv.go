@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
@@ -49,13 +48,7 @@ func RunMLPConv(backend compute.Backend, block models.MLPConv, h, w, c int, seed
 			run, err = nil, fmt.Errorf("RunMLPConv: %v", r)
 		}
 	}()
-	rng := rand.New(rand.NewPCG(seed, 2))
-	in := Image{H: h, W: w, C: c, Pix: make([]float64, h*w*c)}
-	pix := make([]float32, len(in.Pix))
-	for i := range pix {
-		pix[i] = float32(rng.NormFloat64())
-		in.Pix[i] = float64(pix[i])
-	}
+	in, input := reproduce.RandomFeatureMap(rand.New(rand.NewPCG(seed, 2)), h, w, c)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(seed))
 	e, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
@@ -65,20 +58,16 @@ func RunMLPConv(backend compute.Backend, block models.MLPConv, h, w, c int, seed
 		return nil, fmt.Errorf("RunMLPConv: %w", err)
 	}
 	defer e.Finalize()
-	outs, err := e.Exec(tensors.FromFlatDataAndDimensions(pix, 1, h, w, c))
+	outs, err := e.Exec(input)
 	if err != nil {
 		return nil, fmt.Errorf("RunMLPConv: %w", err)
 	}
-	vals, err := tensors.CopyFlatData[float32](outs[0])
+	output, err := reproduce.FeatureMapOf(outs[0])
 	outs[0].MustFinalizeAll()
 	if err != nil {
 		return nil, fmt.Errorf("RunMLPConv: %w", err)
 	}
-	f := block.Filters[len(block.Filters)-1]
-	run = &MLPConvRun{Block: block, Input: in, Output: Image{H: h, W: w, C: f, Pix: make([]float64, len(vals))}}
-	for i, v := range vals {
-		run.Output.Pix[i] = float64(v)
-	}
+	run = &MLPConvRun{Block: block, Input: in, Output: output}
 	inWidth := block.Kernel * block.Kernel * c
 	for li, out := range block.Filters {
 		name := "conv"

@@ -122,12 +122,7 @@ func RunUnit(backend compute.Backend, cfg models.ResNetConfig, h, w, c, planes, 
 		}
 	}()
 	rng := rand.New(rand.NewPCG(seed, 7))
-	in := Image{H: h, W: w, C: c, Pix: make([]float64, h*w*c)}
-	pix := make([]float32, len(in.Pix))
-	for i := range pix {
-		pix[i] = float32(rng.NormFloat64())
-		in.Pix[i] = float64(pix[i])
-	}
+	in, input := reproduce.RandomFeatureMap(rng, h, w, c)
 	store := model.NewStore()
 	store.SetParam(model.ParamInitialSeed, int64(seed))
 	e, err := model.NewExec(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
@@ -137,7 +132,6 @@ func RunUnit(backend compute.Backend, cfg models.ResNetConfig, h, w, c, planes, 
 		return nil, fmt.Errorf("RunUnit: %w", err)
 	}
 	defer e.Finalize()
-	input := tensors.FromFlatDataAndDimensions(pix, 1, h, w, c)
 	if _, err := execImage(e, input); err != nil { // creates the variables.
 		return nil, fmt.Errorf("RunUnit: %w", err)
 	}
@@ -171,19 +165,12 @@ func execImage(e *model.Exec, input *tensors.Tensor) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	d := outs[0].Shape().Dimensions
-	vals, err := tensors.CopyFlatData[float32](outs[0])
-	for _, o := range outs {
-		o.MustFinalizeAll()
-	}
-	if err != nil {
-		return Image{}, err
-	}
-	im := Image{H: d[1], W: d[2], C: d[3], Pix: make([]float64, len(vals))}
-	for i, v := range vals {
-		im.Pix[i] = float64(v)
-	}
-	return im, nil
+	defer func() {
+		for _, o := range outs {
+			o.MustFinalizeAll()
+		}
+	}()
+	return reproduce.FeatureMapOf(outs[0])
 }
 
 // bnName is the scope layers.BatchNorm keeps its variables in.
