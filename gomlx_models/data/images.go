@@ -166,14 +166,9 @@ var (
 
 // load locates, verifies, parses and caches one split.
 func load(dataset string, split Split, classes []string) (*Images, error) {
-	var imgFile, lblFile string
-	switch split {
-	case Train:
-		imgFile, lblFile = trainImagesFile, trainLabelsFile
-	case Test:
-		imgFile, lblFile = testImagesFile, testLabelsFile
-	default:
-		return nil, fmt.Errorf("data: %s: unknown split %v, want data.Train or data.Test", dataset, split)
+	imgFile, lblFile, err := splitFileNames(dataset, split)
+	if err != nil {
+		return nil, err
 	}
 	imgPath, err := locate(dataset, imgFile)
 	if err != nil {

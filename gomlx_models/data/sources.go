@@ -315,18 +315,24 @@ const (
 	SourceFashionMNIST = fashionName
 )
 
+// splitFileNames returns the names of split's image and label files (the same in every idx data set).
+func splitFileNames(dataset string, split Split) (images, labels string, err error) {
+	switch split {
+	case Train:
+		return trainImagesFile, trainLabelsFile, nil
+	case Test:
+		return testImagesFile, testLabelsFile, nil
+	}
+	return "", "", fmt.Errorf("data: %s: unknown split %v, want data.Train or data.Test", dataset, split)
+}
+
 // SplitFiles returns the paths of the image and label files that MNIST or FashionMNIST
 // (dataset SourceMNIST or SourceFashionMNIST) read for split, so that tools can say which
 // files a number came from. It only locates them; loading verifies them.
 func SplitFiles(dataset string, split Split) (images, labels string, err error) {
-	var imgFile, lblFile string
-	switch split {
-	case Train:
-		imgFile, lblFile = trainImagesFile, trainLabelsFile
-	case Test:
-		imgFile, lblFile = testImagesFile, testLabelsFile
-	default:
-		return "", "", fmt.Errorf("data: %s: unknown split %v, want data.Train or data.Test", dataset, split)
+	imgFile, lblFile, err := splitFileNames(dataset, split)
+	if err != nil {
+		return "", "", err
 	}
 	if images, err = locate(dataset, imgFile); err != nil {
 		return "", "", err
