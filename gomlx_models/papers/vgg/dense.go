@@ -58,13 +58,7 @@ func DenseEvaluation(backend compute.Backend, cfg models.VGGConfig, qs []int, se
 		}
 	}()
 	side := 32 * cfg.FCInputSide
-	fc, err := models.VGG(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dcfg := cfg
-	dcfg.DenseEval, dcfg.ScoreMap = true, true
-	dense, err := models.VGG(dcfg)
+	fc, dense, err := fcAndDense(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +189,7 @@ func MultiScaleAccuracy(backend compute.Backend, store *model.Store, cfg models.
 			rows, err = nil, fmt.Errorf("MultiScaleAccuracy: %v", r)
 		}
 	}()
-	fc, err := models.VGG(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dcfg := cfg
-	dcfg.DenseEval, dcfg.ScoreMap = true, true
-	dense, err := models.VGG(dcfg)
+	fc, dense, err := fcAndDense(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -283,4 +271,18 @@ func MultiScaleAccuracy(backend compute.Backend, store *model.Store, cfg models.
 	}
 	rows = append(rows, ScaleAccuracy{Multiscale: true, Accuracy: accuracy(avg)})
 	return rows, nil
+}
+
+// fcAndDense builds cfg as the FC network it is trained as and as the same network with its FC layers as
+// convolutions, returning a score map (§3.2): the two share their variables.
+func fcAndDense(cfg models.VGGConfig) (fc, dense func(*model.Scope, *graph.Node) *graph.Node, err error) {
+	if fc, err = models.VGG(cfg); err != nil {
+		return nil, nil, err
+	}
+	dcfg := cfg
+	dcfg.DenseEval, dcfg.ScoreMap = true, true
+	if dense, err = models.VGG(dcfg); err != nil {
+		return nil, nil, err
+	}
+	return fc, dense, nil
 }
