@@ -88,7 +88,11 @@ func DropoutExpectation(backend compute.Backend, keep, x float64, n int) ([]Drop
 	return out, nil
 }
 
-// applyDropout runs fn once on input in a fresh store, in training or inference mode.
+// dropoutSeed seeds the store's random numbers, so the masks (and the measured fractions) are the same on every
+// run.
+const dropoutSeed = 1
+
+// applyDropout runs fn once on input in a fresh store seeded with dropoutSeed, in training or inference mode.
 func applyDropout(backend compute.Backend, fn func(*model.Scope, *graph.Node) *graph.Node, training bool,
 	input *tensors.Tensor) (vals []float32, err error) {
 	defer func() {
@@ -96,7 +100,9 @@ func applyDropout(backend compute.Backend, fn func(*model.Scope, *graph.Node) *g
 			err = fmt.Errorf("%v", p)
 		}
 	}()
-	out, err := model.CallOnce(backend, model.NewStore(), func(scope *model.Scope, x *graph.Node) *graph.Node {
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(dropoutSeed))
+	out, err := model.CallOnce(backend, store, func(scope *model.Scope, x *graph.Node) *graph.Node {
 		scope.Store().SetTraining(x.Graph(), training)
 		return fn(scope, x)
 	}, input)

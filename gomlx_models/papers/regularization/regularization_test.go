@@ -1,6 +1,7 @@
 package regularization
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -70,6 +71,13 @@ func TestDropoutExpectation(t *testing.T) {
 				t.Errorf("%s: output value %g, want 0 or %g", s.Impl, v, 2/keep)
 			}
 		}
+	}
+	again, err := DropoutExpectation(b, keep, 2, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(again) != fmt.Sprint(stats) {
+		t.Errorf("two runs drew different masks:\n%+v\n%+v", stats, again)
 	}
 	for _, tc := range []struct {
 		keep float64
