@@ -13,16 +13,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 	"github.com/convnotes/convnotes/plots"
 )
 
@@ -59,16 +63,25 @@ func Open(section string) (*Env, error) {
 	return &Env{Env: env, Section: section, inNotebook: gonbui.IsNotebook, out: os.Stdout}, nil
 }
 
-func outDir(section string) (string, error) {
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				return filepath.Join(d, "out", "notebooks", section), nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
+// moduleRoot is the convnotes checkout above the working folder, if there is one.
+func moduleRoot() (string, bool) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, true
 		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
+}
+
+func outDir(section string) (string, error) {
+	if root, ok := moduleRoot(); ok {
+		return filepath.Join(root, "out", "notebooks", section), nil
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -109,7 +122,7 @@ func (e *Env) Show(name string, figs ...*plots.Figure) error {
 			return fmt.Errorf("notebook: figure %q: %w", n, err)
 		}
 		if !e.inNotebook {
-			fmt.Fprintf(e.out, "figure saved to %s\n", path)
+			fmt.Fprintf(e.out, "figure saved to %s\n", relToModule(path))
 			continue
 		}
 		png, err := os.ReadFile(path)
@@ -144,25 +157,61 @@ func syncDisplay(timeout time.Duration) error {
 	}
 }
 
-// Row is one line of the closing table: what the paper (or the notes) says, and what we measured.
+// Row is one line of the closing table: what the paper (or the notes) says, what we measured, and the verdict
+// of [reproduce.Judge] (every row has one; [Env.Judge] marks it indicative in the quick profile).
 type Row = reproduce.Finding
 
-// closingPath keeps the closing table's rows between cells (each GoNB cell runs as a new process, so values
-// cannot stay in memory).
-func (e *Env) closingPath() string { return filepath.Join(e.OutDir, "closing_table.json") }
+// closingPath keeps the closing table's rows between cells: each GoNB cell runs as a new process, so values
+// cannot stay in memory. The file lives in the kernel's own temporary folder ($GONB_TMP_DIR), so two runs of
+// the same notebook in two kernels never mix their rows; outside GoNB (scripts, tests) it is in the output
+// folder.
+func (e *Env) closingPath() string {
+	if dir := os.Getenv(protocol.GONB_TMP_DIR_ENV); dir != "" {
+		return filepath.Join(dir, "convnotes-closing-"+e.Section+".json")
+	}
+	return filepath.Join(e.OutDir, "closing_rows.json")
+}
 
-// Start begins a run of the notebook: it forgets the closing-table rows of an earlier run and prints the
-// backend, the profile and the output folder.
+// ClosingFile is the name, in the notebook's output folder, of the snapshot [Env.Closing] writes of the table it
+// prints: the rows of one run with the profile and the time.
+const ClosingFile = "closing_table.json"
+
+// Closing is a snapshot of a notebook's closing table, as [Env.Closing] writes it to [ClosingFile].
+type Closing struct {
+	Section  string        `json:"section"`
+	Profile  train.Profile `json:"profile"`
+	Finished time.Time     `json:"finished"`
+	Rows     []Row         `json:"rows"`
+}
+
+// Start begins a run of the notebook: it forgets the closing-table rows of an earlier run in this kernel and
+// prints the backend, the profile and the output folder.
 func (e *Env) Start() error {
 	if err := os.Remove(e.closingPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("notebook %s: %w", e.Section, err)
 	}
-	_, err := fmt.Fprintf(e.out, "backend %s, %s profile, figures in %s\n", e.Backend.Name(), e.Profile, e.OutDir)
+	_, err := fmt.Fprintf(e.out, "backend %s, %s profile, figures in %s\n", e.Backend.Name(), e.Profile, relToModule(e.OutDir))
 	return err
 }
 
-// Record adds rows to the closing table, replacing rows with the same Item.
+// relToModule prints a path under the convnotes checkout relative to its root (outputs must not hold this
+// machine's absolute paths).
+func relToModule(path string) string {
+	if root, ok := moduleRoot(); ok {
+		if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return path
+}
+
+// Record adds rows to the closing table, replacing rows with the same Item. Every row needs its verdict.
 func (e *Env) Record(rows ...Row) error {
+	for _, r := range rows {
+		if r.Verdict.Verdict == "" {
+			return fmt.Errorf("notebook %s: row %q has no verdict (judge it with env.Judge)", e.Section, r.Item)
+		}
+	}
 	old, err := e.rows()
 	if err != nil {
 		return err
@@ -174,16 +223,33 @@ func (e *Env) Record(rows ...Row) error {
 			old = append(old, r)
 		}
 	}
-	raw, err := json.MarshalIndent(old, "", " ")
+	return writeJSON(e.closingPath(), old, e.Section)
+}
+
+// RecordResult adds the row of experiment name of sec, with the result res a cell obtained by running the
+// experiment's own study and verdict (so the row equals `convnotes reproduce name`'s in the same profile).
+func (e *Env) RecordResult(sec reproduce.Section, name string, res *reproduce.Result) error {
+	exp, err := sec.Find(name)
 	if err != nil {
 		return fmt.Errorf("notebook %s: %w", e.Section, err)
 	}
-	tmp := e.closingPath() + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
-		return fmt.Errorf("notebook %s: %w", e.Section, err)
+	if res == nil {
+		return fmt.Errorf("notebook %s: %s has no result", e.Section, name)
 	}
-	if err := os.Rename(tmp, e.closingPath()); err != nil {
-		return fmt.Errorf("notebook %s: %w", e.Section, err)
+	return e.Record(reproduce.FindingOf(exp, res))
+}
+
+func writeJSON(path string, v any, section string) error {
+	raw, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return fmt.Errorf("notebook %s: %w", section, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return fmt.Errorf("notebook %s: %w", section, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("notebook %s: %w", section, err)
 	}
 	return nil
 }
@@ -204,7 +270,9 @@ func (e *Env) rows() ([]Row, error) {
 	return rows, nil
 }
 
-// Closing prints the closing table paper / notes | ours of every row recorded since [Env.Start], in order.
+// Closing prints the closing table — item | paper / notes | ours | verdict — of every row recorded since
+// [Env.Start] in this kernel, in order, and saves it as [ClosingFile] in the output folder. In GoNB the table is
+// displayed as HTML with the plain text as its fallback (the REPL and nbconvert's text output show that).
 func (e *Env) Closing() error {
 	rows, err := e.rows()
 	if err != nil {
@@ -213,10 +281,36 @@ func (e *Env) Closing() error {
 	if len(rows) == 0 {
 		return fmt.Errorf("notebook %s: nothing was recorded: run the cells above first", e.Section)
 	}
-	tw := tabwriter.NewWriter(e.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\tpaper / notes\tours (%s profile)\n", e.Profile)
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Item, r.Paper, r.Ours)
+	snap := Closing{Section: e.Section, Profile: e.Profile, Finished: time.Now().UTC(), Rows: rows}
+	if err := writeJSON(filepath.Join(e.OutDir, ClosingFile), snap, e.Section); err != nil {
+		return err
 	}
-	return tw.Flush()
+	var text strings.Builder
+	tw := tabwriter.NewWriter(&text, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\tpaper / notes\tours (%s profile)\tverdict\n", e.Profile)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Item, r.Paper, r.Ours, r.Verdict.Label())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !e.inNotebook {
+		_, err := io.WriteString(e.out, text.String())
+		return err
+	}
+	var h strings.Builder
+	fmt.Fprintf(&h, "<table>\n<thead><tr><th></th><th>paper / notes</th><th>ours (%s profile)</th><th>verdict</th></tr></thead>\n<tbody>\n",
+		html.EscapeString(string(e.Profile)))
+	for _, r := range rows {
+		fmt.Fprintf(&h, "<tr><td>%s</td><td>%s</td><td>%s</td><td title=\"%s\"><b>%s</b></td></tr>\n", html.EscapeString(r.Item),
+			html.EscapeString(r.Paper), html.EscapeString(r.Ours), html.EscapeString(r.Verdict.Reason),
+			html.EscapeString(r.Verdict.Label()))
+	}
+	h.WriteString("</tbody>\n</table>\n")
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
+		protocol.MIMETextHTML: h.String(), protocol.MIMETextPlain: text.String()}})
+	if err := syncDisplay(displayTimeout); err != nil {
+		return fmt.Errorf("notebook %s: displaying the closing table in GoNB: %w", e.Section, err)
+	}
+	return nil
 }

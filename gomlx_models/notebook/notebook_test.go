@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,22 +26,34 @@ func testEnv(t *testing.T) (*Env, *bytes.Buffer) {
 }
 
 func TestClosingTable(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", "")
 	env, out := testEnv(t)
 	if err := env.Closing(); err == nil {
 		t.Error("an empty closing table printed without an error")
 	}
-	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.2000"}, Row{Item: "momentum threshold", Paper: "0.38", Ours: "0.3801"}))
-	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.1999"}))
+	near := func(ref, v float64) reproduce.Judgement { return env.Judge(reproduce.Equals(ref, 0.01), reproduce.Exact(v)) }
+	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.2000", Verdict: near(0.2, 0.2)},
+		Row{Item: "momentum threshold", Paper: "0.38", Ours: "0.3801", Verdict: near(0.38, 0.3801)}))
+	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.1999", Verdict: near(0.2, 0.1999)}))
 	out.Reset()
 	Check(env.Closing())
 	got := out.String()
-	for _, want := range []string{"paper / notes", "ours (quick profile)", "0.1999", "0.3801"} {
+	for _, want := range []string{"paper / notes", "ours (quick profile)", "verdict", "0.1999", "0.3801", "reproduced (indicative)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("closing table lacks %q:\n%s", want, got)
 		}
 	}
 	if strings.Contains(got, "0.2000") || strings.Index(got, "GD threshold") > strings.Index(got, "momentum") {
 		t.Errorf("a re-recorded row must replace the old one in place:\n%s", got)
+	}
+	raw, err := os.ReadFile(filepath.Join(env.OutDir, ClosingFile))
+	var snap Closing
+	if err != nil || json.Unmarshal(raw, &snap) != nil || len(snap.Rows) != 2 || snap.Profile != train.ProfileQuick ||
+		snap.Rows[0].Verdict.Verdict != reproduce.Reproduced {
+		t.Errorf("snapshot %s: %v\n%s", ClosingFile, err, raw)
+	}
+	if err := env.Record(Row{Item: "no verdict", Paper: "p", Ours: "o"}); err == nil || !strings.Contains(err.Error(), "no verdict") {
+		t.Errorf("a row without a verdict: got %v", err)
 	}
 	Check(env.Start())
 	if err := env.Closing(); err == nil {
@@ -49,8 +62,55 @@ func TestClosingTable(t *testing.T) {
 	if err := os.WriteFile(env.closingPath(), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Record(Row{Item: "x", Paper: "y", Ours: "z"}); err == nil || !strings.Contains(err.Error(), "first cell") {
+	if err := env.Record(Row{Item: "x", Paper: "y", Ours: "z", Verdict: near(1, 1)}); err == nil || !strings.Contains(err.Error(), "first cell") {
 		t.Errorf("a corrupt table file: got %v", err)
+	}
+}
+
+// TestClosingTablePerKernel: two kernels running the same notebook keep their rows apart (each GoNB kernel has
+// its own $GONB_TMP_DIR), so one run's Start cannot delete the other's rows.
+func TestClosingTablePerKernel(t *testing.T) {
+	a, outA := testEnv(t)
+	b, outB := testEnv(t)
+	b.OutDir = a.OutDir
+	kernelA, kernelB := t.TempDir(), t.TempDir()
+	row := func(env *Env, ours string) Row {
+		return Row{Item: "value", Paper: "1", Ours: ours, Verdict: env.Judge(reproduce.Holds(0), reproduce.Exact(0))}
+	}
+	t.Setenv("GONB_TMP_DIR", kernelA)
+	Check(a.Start())
+	Check(a.Record(row(a, "from kernel A")))
+	t.Setenv("GONB_TMP_DIR", kernelB)
+	Check(b.Start())
+	Check(b.Record(row(b, "from kernel B")))
+	t.Setenv("GONB_TMP_DIR", kernelA)
+	outA.Reset()
+	Check(a.Closing())
+	t.Setenv("GONB_TMP_DIR", kernelB)
+	outB.Reset()
+	Check(b.Closing())
+	if !strings.Contains(outA.String(), "from kernel A") || strings.Contains(outA.String(), "kernel B") ||
+		!strings.Contains(outB.String(), "from kernel B") || strings.Contains(outB.String(), "kernel A") {
+		t.Errorf("runs mixed:\nA: %s\nB: %s", outA.String(), outB.String())
+	}
+}
+
+// TestRecordResult: an experiment's result becomes the row `convnotes reproduce` prints.
+func TestRecordResult(t *testing.T) {
+	t.Setenv("GONB_TMP_DIR", "")
+	env, out := testEnv(t)
+	sec := reproduce.Section{ID: "01", Title: "t", Experiments: []reproduce.Experiment{{Name: "exp", Section: "01",
+		Claim: "the claim", PaperValue: "3.05%"}}}
+	res := &reproduce.Result{Ours: "2.40%", Judgement: env.Judge(reproduce.Below(3.05), reproduce.MeanSE(2.4, 0.15))}
+	Check(env.RecordResult(sec, "exp", res))
+	if err := env.RecordResult(sec, "nope", res); err == nil {
+		t.Error("an unknown experiment was accepted")
+	}
+	Check(env.Closing())
+	for _, want := range []string{"the claim", "3.05%", "2.40%", "reproduced (indicative)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("row lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

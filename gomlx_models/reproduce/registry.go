@@ -20,17 +20,6 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
-// Verdict says how our number compares with the paper's.
-type Verdict string
-
-// Verdicts.
-const (
-	Reproduced Verdict = "reproduced" // our number meets the paper's claim (within the stated tolerance).
-	Close      Verdict = "close"      // within a looser tolerance, or in the quick profile's reduced setting.
-	NotYet     Verdict = "not reproduced"
-	Failed     Verdict = "error"
-)
-
 // Experiment is one named reproduction.
 type Experiment struct {
 	Name    string // short id used on the command line, e.g. "mnist-mlp".
@@ -66,13 +55,18 @@ func (e *Env) Path(name string) string { return filepath.Join(e.OutDir, name) }
 
 // Result is what an experiment measured.
 type Result struct {
-	Ours    string  // our number as printed in the table, e.g. "97.9% test accuracy".
-	Value   float64 // the number the verdict is computed from.
-	Verdict Verdict
-	Notes   string   // deviations and context, one or two sentences.
-	Figures []string // paths of the figures written.
-	Seconds float64  // wall-clock time of the run (filled in by Run).
+	Ours  string  // our number as printed in the table, e.g. "97.9% test accuracy".
+	Value float64 // the number the verdict is computed from.
+	// Judgement is the verdict given by [Judge] (or [Env.Judge]) with the claim and estimate behind it; a
+	// result without one is an error of the experiment.
+	Judgement Judgement
+	Notes     string   // deviations and context, one or two sentences.
+	Figures   []string // paths of the figures written.
+	Seconds   float64  // wall-clock time of the run (filled in by Run).
 }
+
+// Verdict is the result's verdict.
+func (r *Result) Verdict() Verdict { return r.Judgement.Verdict }
 
 // Row is an experiment together with its result (or error) for the results table.
 type Row struct {
@@ -194,9 +188,12 @@ func Run(env *Env, exps []Experiment) []Row {
 			e.Claim, e.PaperValue, e.Measure)
 		t0 := time.Now()
 		res, err := safeRun(e, env)
+		if err == nil && res != nil && res.Judgement.Verdict == "" {
+			res, err = nil, fmt.Errorf("%s: the result has no verdict (judge it with reproduce.Judge)", e.Name)
+		}
 		if res != nil {
 			res.Seconds = time.Since(t0).Seconds()
-			fmt.Fprintf(env.Log, "      => %s (%s) in %.1fs\n", res.Ours, res.Verdict, res.Seconds)
+			fmt.Fprintf(env.Log, "      => %s (%s) in %.1fs\n", res.Ours, res.Judgement.Label(), res.Seconds)
 		}
 		if err != nil {
 			fmt.Fprintf(env.Log, "      => error: %v\n", err)
@@ -244,7 +241,29 @@ func Failures(rows []Row) int {
 	return n
 }
 
-// Finding is one line of a notebook's closing table: what the paper (or the notes) says, and what we measured.
+// Finding is one line of a notebook's closing table: what the paper (or the notes) says, what we measured, and
+// the verdict.
 type Finding struct {
 	Item, Paper, Ours string
+	// Verdict is the row's judgement by [Judge]; every row of a closing table has one.
+	Verdict Judgement `json:"verdict"`
+	// Experiment names the reproduction whose result the row shows (`convnotes reproduce NAME`), if it is one:
+	// the row then holds the same numbers as that experiment's row in results.md for the same profile.
+	Experiment string `json:"experiment,omitempty"`
+}
+
+// FindingOf is the closing-table row of an experiment's result: its claim, the paper's number, our number and
+// the verdict, exactly as `convnotes reproduce` prints them.
+func FindingOf(e Experiment, res *Result) Finding {
+	return Finding{Item: e.Claim, Paper: e.PaperValue, Ours: res.Ours, Verdict: res.Judgement, Experiment: e.Name}
+}
+
+// Find returns the experiment of sec named name.
+func (s Section) Find(name string) (Experiment, error) {
+	for _, e := range s.Experiments {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return Experiment{}, fmt.Errorf("%w %q in section %s", ErrUnknown, name, s.ID)
 }

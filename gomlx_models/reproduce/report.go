@@ -149,19 +149,9 @@ func LearningCurves(env *Env, run *train.Run, name, title string) ([]string, err
 	return paths, nil
 }
 
-// ErrorVerdict compares our test error (in %) with the paper's: at or below it is reproduced; within slack
-// points above it is close.
-func ErrorVerdict(ours, paper, slack float64) Verdict {
-	switch {
-	case ours <= paper:
-		return Reproduced
-	case ours <= paper+slack:
-		return Close
-	}
-	return NotYet
-}
-
-// ClassificationResult compares the test error with the paper's and draws the learning curves, the confusion
+// ClassificationResult judges the test error against the paper's — at most the paper's error, close within slack
+// points — with the binomial interval of the test set (one training run: the interval covers the test sample,
+// not the spread between seeds), and draws the learning curves, the confusion
 // matrix and the first test mistakes.
 func ClassificationResult(env *Env, f *train.Fitted, c train.Classification, title string, paperErr, slack float64) (*Result, error) {
 	run := f.Run
@@ -190,18 +180,25 @@ func ClassificationResult(env *Env, f *train.Fitted, c train.Classification, tit
 		}
 		figs = append(figs, p)
 	}
-	testErr := 100 * (1 - last.Accuracy)
-	v := ErrorVerdict(testErr, paperErr, slack)
-	notes := fmt.Sprintf("%d steps of batch %d in %.0fs of training (%.0f examples/s median).", run.Step(),
-		c.BatchSize, run.Seconds, run.History.MedianExamplesPerSec())
-	if env.Quick {
-		notes += " Quick profile: reduced data/steps, so the verdict is indicative only."
-		if v == NotYet {
-			v = Close
+	wrongAll := 0
+	for i, p := range preds {
+		if p != f.Test.Labels[i] {
+			wrongAll++
 		}
 	}
-	return &Result{Ours: fmt.Sprintf("%.2f%% test error (%.2f%% accuracy)", testErr, 100*last.Accuracy),
-		Value: last.Accuracy, Verdict: v, Notes: notes, Figures: figs}, nil
+	testErr, err := Proportion(wrongAll, len(preds))
+	if err != nil {
+		return nil, fmt.Errorf("%s: test error: %w", c.Name, err)
+	}
+	testErr = Scale(testErr, 100)
+	j := env.Judge(Below(paperErr).OrClose(slack).In("%"), testErr)
+	notes := fmt.Sprintf("%d steps of batch %d in %.0fs of training (%.0f examples/s median); one seed, %s of the test error.",
+		run.Step(), c.BatchSize, run.Seconds, run.History.MedianExamplesPerSec(), testErr.CI(2))
+	if env.Quick {
+		notes += " Quick profile: reduced data/steps, so the verdict is indicative only."
+	}
+	return &Result{Ours: fmt.Sprintf("%.2f%% test error (%.2f%% accuracy)", testErr.Mean, 100*last.Accuracy),
+		Value: last.Accuracy, Judgement: j, Notes: notes, Figures: figs}, nil
 }
 
 // ImageSize validates a rectangular, non-empty image.

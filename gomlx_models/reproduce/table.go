@@ -17,7 +17,7 @@ func cells(r Row) (ours, verdict, secs string) {
 	case r.Result == nil:
 		return "—", "—", "—"
 	}
-	return r.Result.Ours, string(r.Result.Verdict), fmt.Sprintf("%.0fs", r.Result.Seconds)
+	return r.Result.Ours, r.Result.Judgement.Label(), fmt.Sprintf("%.0fs", r.Result.Seconds)
 }
 
 // WriteText prints the results as an aligned table: experiment | paper | ours | verdict | time.
@@ -66,6 +66,9 @@ func WriteMarkdown(w io.Writer, rows []Row, header, outDir string) error {
 			fmt.Fprintf(&b, "- Error: `%v`\n", r.Err)
 		}
 		if r.Result != nil {
+			if j := r.Result.Judgement; j.Verdict != "" {
+				fmt.Fprintf(&b, "- Verdict: %s. Claim: %s; %s.\n", j.Label(), esc(j.Claim.String()), esc(j.Reason))
+			}
 			if r.Result.Notes != "" {
 				fmt.Fprintf(&b, "- Notes: %s\n", r.Result.Notes)
 			}

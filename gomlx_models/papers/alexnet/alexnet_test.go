@@ -100,28 +100,6 @@ func TestRunningError(t *testing.T) {
 	}
 }
 
-// TestVerdicts covers the verdict rules of the measured studies.
-func TestVerdicts(t *testing.T) {
-	for _, tc := range []struct {
-		ratio float64
-		want  reproduce.Verdict
-	}{{7, reproduce.Reproduced}, {2, reproduce.Close}, {1.03, reproduce.NotYet}, {0.8, reproduce.NotYet}, {math.NaN(), reproduce.NotYet}} {
-		if got := (&ReLUTanhResult{Ratio: tc.ratio}).Verdict(); got != tc.want {
-			t.Errorf("ratio %g: %s, want %s", tc.ratio, got, tc.want)
-		}
-	}
-	for _, tc := range []struct {
-		oAcc, oGap, nAcc, nGap float64
-		want                   reproduce.Verdict
-	}{{0.9, 0.01, 0.89, 0.02, reproduce.Reproduced}, {0.9, 0.03, 0.89, 0.02, reproduce.Close},
-		{0.88, 0.03, 0.89, 0.02, reproduce.NotYet}} {
-		r := &PoolingResult{Runs: []*PoolingRun{{TestAcc: tc.oAcc, Gap: tc.oGap}, {TestAcc: tc.nAcc, Gap: tc.nGap}}}
-		if got := r.Verdict(); got != tc.want {
-			t.Errorf("%+v: %s, want %s", tc, got, tc.want)
-		}
-	}
-}
-
 // TestPoolSides: at 227 both poolings give 27, 13, 6 (§3.4 compares "equivalent" outputs); at 32 they differ.
 func TestPoolSides(t *testing.T) {
 	tests := []struct {

@@ -117,18 +117,13 @@ func (r *PoolingResult) Summary() string {
 		r.Dataset, 100*(1-o.TestAcc), 100*(1-n.TestAcc), 100*o.Gap, 100*n.Gap)
 }
 
-// Verdict: reproduced when overlapping pooling has the lower test error and the smaller gap, close when one
-// of the two holds.
-func (r *PoolingResult) Verdict() reproduce.Verdict {
+// Judge judges §3.4's two claims on the single run of each pooling: a lower test error and a smaller
+// train−test gap with overlapping pooling (differences in points, non-overlapping minus overlapping).
+func (r *PoolingResult) Judge(env *reproduce.Env) reproduce.Judgement {
 	o, n := r.Runs[0], r.Runs[1]
-	better, lessOverfit := o.TestAcc > n.TestAcc, o.Gap < n.Gap
-	switch {
-	case better && lessOverfit:
-		return reproduce.Reproduced
-	case better || lessOverfit:
-		return reproduce.Close
-	}
-	return reproduce.NotYet
+	return reproduce.AllOf(
+		env.Judge(reproduce.Above(0).In(" points of test error"), reproduce.Single(100*(o.TestAcc-n.TestAcc))),
+		env.Judge(reproduce.Above(0).In(" points of gap"), reproduce.Single(100*(n.Gap-o.Gap))))
 }
 
 // Figures draws the test and training accuracy of both runs against steps.

@@ -9,7 +9,6 @@ package alexnet
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
 	"github.com/convnotes/convnotes/gomlx_models/models"
@@ -49,16 +48,16 @@ func summaryExp() reproduce.Experiment {
 				return nil, err
 			}
 			p, n := ss[0].Table.TotalParams, ss[0].Neurons
-			v := reproduce.NotYet
-			if math.Abs(float64(p)-PaperParams) < 0.05*PaperParams && math.Abs(float64(n)-PaperNeurons) < 0.05*PaperNeurons &&
-				ss[2].Table.TotalParams == 61_100_840 && ss[0].Conv1Side == 55 {
-				v = reproduce.Reproduced
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(PaperParams, 0.05*PaperParams).In(" parameters"), reproduce.Exact(float64(p))),
+				env.Judge(reproduce.Equals(PaperNeurons, 0.05*PaperNeurons).In(" neurons"), reproduce.Exact(float64(n))),
+				env.Judge(reproduce.Equals(61_100_840, 0).In(" torchvision parameters"), reproduce.Exact(float64(ss[2].Table.TotalParams))),
+				env.Judge(reproduce.Equals(55, 0).In(" px conv1 side"), reproduce.Exact(float64(ss[0].Conv1Side))))
 			side, exact := ConvOutSide(224, 11, 4, 0)
 			return &reproduce.Result{
 				Ours: fmt.Sprintf("%s parameters, %s neurons, %s multiply-adds at 227", fmtInt(p), fmtInt(n),
 					fmtInt(int(ss[0].Table.TotalMACs))),
-				Value: float64(p), Verdict: v,
+				Value: float64(p), Judgement: j,
 				Notes: fmt.Sprintf("conv1 (11×11, stride 4, no padding) gives 55×55 only from 227×227; from 224: (224−11)/4+1 = %d (exact: %v), pool5 %d×%d instead of 6×6. torchvision's single tower: %s parameters.",
 					side, exact, ss[1].Pool5Side, ss[1].Pool5Side, fmtInt(ss[2].Table.TotalParams)),
 				Figures: paths}, nil
@@ -90,7 +89,7 @@ func reluTanhExp() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			return &reproduce.Result{Ours: r.Summary(), Value: r.Ratio, Verdict: r.Verdict(),
+			return &reproduce.Result{Ours: r.Summary(), Value: r.Ratio, Judgement: r.Judge(env),
 				Notes: fmt.Sprintf("data: %s; one learning rate for both networks (the paper tuned each); %.0fs + %.0fs of training.",
 					r.Dataset, r.Runs[0].Run.Seconds, r.Runs[1].Run.Seconds),
 				Figures: paths}, nil
@@ -119,12 +118,9 @@ func lrnExp() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.NotYet
-			if c.MaxAbsDiff <= 1e-5 {
-				v = reproduce.Reproduced
-			}
+			j := env.Judge(reproduce.Holds(1e-5), reproduce.Exact(c.MaxAbsDiff))
 			return &reproduce.Result{Ours: fmt.Sprintf("max |layer − formula| = %.1e", c.MaxAbsDiff), Value: c.MaxAbsDiff,
-				Verdict: v, Notes: fmt.Sprintf("the layer changes these activations by up to %.0f%%; torch.nn.LocalResponseNorm divides α by n, so it needs alpha=%g for the paper's α=1e-4.",
+				Judgement: j, Notes: fmt.Sprintf("the layer changes these activations by up to %.0f%%; torch.nn.LocalResponseNorm divides α by n, so it needs alpha=%g for the paper's α=1e-4.",
 					100*c.MaxRelChange, c.PyTorchAlpha), Figures: paths}, nil
 		},
 	}
@@ -156,7 +152,7 @@ func poolingExp() reproduce.Experiment {
 			}
 			o := PoolSides(models.AlexNetPaper)
 			n := PoolSides(models.AlexNetPaper.WithPool(NonOverlappingPool))
-			return &reproduce.Result{Ours: r.Summary(), Value: r.Runs[1].TestAcc - r.Runs[0].TestAcc, Verdict: r.Verdict(),
+			return &reproduce.Result{Ours: r.Summary(), Value: r.Runs[1].TestAcc - r.Runs[0].TestAcc, Judgement: r.Judge(env),
 				Notes: fmt.Sprintf("pooled sides at 227: %v (z=3,s=2) and %v (z=2,s=2); %.0fs + %.0fs of training.",
 					o, n, r.Runs[0].Run.Seconds, r.Runs[1].Run.Seconds),
 				Figures: paths}, nil
@@ -186,13 +182,12 @@ func augmentationExp() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.NotYet
-			if d.Factor == PaperFactor && d.Residual < 1e-9 {
-				v = reproduce.Reproduced
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(PaperFactor, 0).In("× more patches"), reproduce.Exact(float64(d.Factor))),
+				env.Judge(reproduce.Holds(1e-9), reproduce.Exact(d.Residual)))
 			e := d.PCA.Eigenvalues
 			return &reproduce.Result{Ours: fmt.Sprintf("factor %d (%d distinct patches); λ = %.4f, %.4f, %.4f", d.Factor, d.Distinct, e[0], e[1], e[2]),
-				Value: float64(d.Factor), Verdict: v,
+				Value: float64(d.Factor), Judgement: j,
 				Notes:   fmt.Sprintf("the paper counts 32 offsets per axis (0–31); 257−224 = 33 are possible. Eigen-decomposition residual %.0e.", d.Residual),
 				Figures: paths}, nil
 		},
@@ -227,7 +222,7 @@ func trainingExp() reproduce.Experiment {
 			if env.Profile == train.ProfileQuick {
 				notes += " Quick profile: a few steps only."
 			}
-			return &reproduce.Result{Ours: r.Summary(), Value: 1 - r.TenCropAcc, Verdict: r.Verdict(), Notes: notes,
+			return &reproduce.Result{Ours: r.Summary(), Value: 1 - r.TenCropAcc, Judgement: r.Judge(env), Notes: notes,
 				Figures: paths}, nil
 		},
 	}

@@ -67,12 +67,9 @@ func convOutputSize() reproduce.Experiment {
 			if err := fig.Save(path); err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
-			if g.Agree != len(g.Cases) {
-				v = reproduce.NotYet
-			}
+			j := env.Judge(reproduce.Equals(0, 0).In(" disagreeing cases"), reproduce.Exact(float64(len(g.Cases)-g.Agree)))
 			return &reproduce.Result{Ours: fmt.Sprintf("%d/%d cases agree", g.Agree, len(g.Cases)),
-				Value: float64(g.Agree) / float64(len(g.Cases)), Verdict: v,
+				Value: float64(g.Agree) / float64(len(g.Cases)), Judgement: j,
 				Notes: fmt.Sprintf("%d VALID cases with f > n: no output by the formula, refused by both engines. "+
 					"SAME pads f−1 (⌊(f−1)/2⌋ before) in GoMLX; TensorFlow pads less at stride > 1 but has the same size.",
 					g.Refused),
@@ -111,13 +108,12 @@ func convSparseShared() reproduce.Experiment {
 				return nil, err
 			}
 			c := cases[0]
-			v := reproduce.Reproduced
-			if c.ConvMeasured != 456 || c.DenseMeasured != 14_455_392 {
-				v = reproduce.NotYet
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(456, 0).In(" conv parameters"), reproduce.Exact(float64(c.ConvMeasured))),
+				env.Judge(reproduce.Equals(14_455_392, 0).In(" dense parameters"), reproduce.Exact(float64(c.DenseMeasured))))
 			last := fields[len(fields)-1]
 			return &reproduce.Result{Ours: fmt.Sprintf("%s vs %s parameters", summary.Thousands(c.ConvMeasured),
-				summary.Thousands(c.DenseMeasured)), Value: float64(c.DenseMeasured) / float64(c.ConvMeasured), Verdict: v,
+				summary.Thousands(c.DenseMeasured)), Value: float64(c.DenseMeasured) / float64(c.ConvMeasured), Judgement: j,
 				Notes: fmt.Sprintf("each conv weight is used %d times per image; DevNet's last pooled unit sees a "+
 					"%d×%d input patch (formula and measurement agree).", c.WeightUses, last.Measured, last.Measured),
 				Figures: paths}, nil

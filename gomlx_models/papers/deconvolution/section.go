@@ -63,12 +63,9 @@ func deconvIdentities() reproduce.Experiment {
 				}
 				figs = append(figs, p1, p2)
 			}
-			v := reproduce.Reproduced
-			if !(worst <= IdentityTolerance) {
-				v = reproduce.NotYet
-			}
+			j := env.Judge(reproduce.Holds(IdentityTolerance), reproduce.Exact(worst))
 			return &reproduce.Result{Ours: fmt.Sprintf("max |difference| %.2g over %d cases", worst, len(sweep)+2), Value: worst,
-				Verdict: v, Notes: fmt.Sprintf("notes' example: y = %v, x' = Cᵀy = %v.", notes.YEngine, notes.XEngine),
+				Judgement: j, Notes: fmt.Sprintf("notes' example: y = %v, x' = Cᵀy = %v.", notes.YEngine, notes.XEngine),
 				Figures: figs}, nil
 		},
 	}
@@ -100,12 +97,11 @@ func deconvCheckerboard() reproduce.Experiment {
 				}
 				figs = append(figs, p)
 			}
-			v := reproduce.Reproduced
-			if cases[0].Ratio <= 1 || cases[1].Ratio != 1 {
-				v = reproduce.NotYet
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Above(1).In(" max/min for k=3"), reproduce.Exact(cases[0].Ratio)),
+				env.Judge(reproduce.Equals(1, 0).In(" max/min for k=4"), reproduce.Exact(cases[1].Ratio)))
 			return &reproduce.Result{Ours: fmt.Sprintf("k=3: interior values %v (max/min %g); k=4: %v (max/min %g)",
-				cases[0].Interior, cases[0].Ratio, cases[1].Interior, cases[1].Ratio), Value: cases[0].Ratio, Verdict: v,
+				cases[0].Interior, cases[0].Ratio, cases[1].Interior, cases[1].Ratio), Value: cases[0].Ratio, Judgement: j,
 				Figures: figs}, nil
 		},
 	}

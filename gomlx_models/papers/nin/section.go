@@ -55,11 +55,8 @@ func ninMLPConv() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
-			if diff > 1e-5 {
-				v = reproduce.NotYet
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("max |mlpconv − patch MLP| = %.2g", diff), Value: diff, Verdict: v,
+			return &reproduce.Result{Ours: fmt.Sprintf("max |mlpconv − patch MLP| = %.2g", diff), Value: diff,
+				Judgement: env.Judge(reproduce.Holds(1e-5), reproduce.Exact(diff)),
 				Notes: fmt.Sprintf("%d positions × MLP %d-%d-%d-%d; float32 engine vs float64 Go.", run.Input.H*run.Input.W,
 					run.Layers[0].In, run.Layers[0].Out, run.Layers[1].Out, run.Layers[2].Out),
 				Figures: paths}, nil
@@ -125,12 +122,13 @@ func ninMaxout() reproduce.Experiment {
 				}
 			}
 			first, last := fits[0], fits[len(fits)-1]
-			v := reproduce.Reproduced
-			if rises > 0 || last.RMSE > first.RMSE/5 {
-				v = reproduce.NotYet
-			}
+			// The claim: the error falls with k — no rise of more than 2% from one k to the next, and a fall to
+			// under a fifth of the best line's.
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(0, 0).In(" rises of the RMSE"), reproduce.Exact(float64(rises))),
+				env.Judge(reproduce.Below(0.2).In(" of the k=1 RMSE"), reproduce.Exact(last.RMSE/first.RMSE)))
 			return &reproduce.Result{Ours: fmt.Sprintf("RMSE %.3f at k=%d → %.4f at k=%d", first.RMSE, first.Pieces,
-				last.RMSE, last.Pieces), Value: last.RMSE, Verdict: v,
+				last.RMSE, last.Pieces), Value: last.RMSE, Judgement: j,
 				Notes: fmt.Sprintf("the error fell by more than 2%% at %d of %d increases of k and never rose by more; "+
 					"where it stalls, Adam has merged pieces (a local optimum).", falls, len(fits)-1),
 				Figures: paths}, nil
@@ -177,22 +175,15 @@ func ninGAPvsFC() reproduce.Experiment {
 	}
 }
 
-// HeadResult is the table row of the head comparison: reproduced when GAP has the lowest test error.
+// HeadResult is the table row of the head comparison: GAP's test error against the best FC head's.
 func HeadResult(env *reproduce.Env, runs []HeadRun) *reproduce.Result {
-	best := 0
-	for i, r := range runs {
-		if r.TestErr < runs[best].TestErr {
-			best = i
-		}
-	}
 	gap := runs[len(runs)-1]
-	v := reproduce.NotYet
-	if runs[best].Config.Name == HeadGAP {
-		v = reproduce.Reproduced
+	// One run per head: GAP's test error below the best FC head's has no interval between seeds.
+	fc := math.Inf(1)
+	for _, r := range runs[:len(runs)-1] {
+		fc = math.Min(fc, r.TestErr)
 	}
-	if math.IsNaN(gap.TestErr) {
-		v = reproduce.NotYet
-	}
+	j := env.Judge(reproduce.Above(0).In(" points"), reproduce.Single(fc-gap.TestErr))
 	ours := ""
 	for i, r := range runs {
 		if i > 0 {
@@ -213,9 +204,6 @@ func HeadResult(env *reproduce.Env, runs []HeadRun) *reproduce.Result {
 	}
 	if env.Quick {
 		notes += " Quick profile: too short to rank the heads."
-		if v == reproduce.NotYet {
-			v = reproduce.Close
-		}
 	}
-	return &reproduce.Result{Ours: ours + " test error", Value: gap.TestErr, Verdict: v, Notes: notes}
+	return &reproduce.Result{Ours: ours + " test error", Value: gap.TestErr, Judgement: j, Notes: notes}
 }

@@ -279,18 +279,6 @@ func WriteDropoutSummary(w io.Writer, rows []DropoutRow) error {
 	return tw.Flush()
 }
 
-// dropoutVerdict: reproduced when dropout shrinks both the accuracy and the loss gap, close when one of them.
-func dropoutVerdict(rows []DropoutRow) reproduce.Verdict {
-	acc, loss := rows[1].Gap < rows[0].Gap, rows[1].LossGap < rows[0].LossGap
-	switch {
-	case acc && loss:
-		return reproduce.Reproduced
-	case acc || loss:
-		return reproduce.Close
-	}
-	return reproduce.NotYet
-}
-
 // DropoutFindings turns the dropout measurements into rows of notebook 02's closing table.
 func DropoutFindings(stats []DropoutStats, rows []DropoutRow) []reproduce.Finding {
 	var m []reproduce.Finding

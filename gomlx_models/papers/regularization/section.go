@@ -48,20 +48,15 @@ func bnMnist() reproduce.Experiment {
 			}
 			n := len(cmp.Steps)
 			last := n - 1
-			v := reproduce.NotYet
-			switch {
-			case cmp.Ahead == n:
-				v = reproduce.Reproduced
-			case cmp.AccBN[last] > cmp.AccNoBN[last]:
-				v = reproduce.Close
-			}
+			// One training run per network: the final accuracy difference has no interval between seeds.
+			j := env.Judge(reproduce.Above(0).In(" points"), reproduce.Single(100*(cmp.AccBN[last]-cmp.AccNoBN[last])))
 			notes := fmt.Sprintf("BN ahead at %d of %d evaluations; probed sigmoid input, first → last probe: %s without BN, %s with BN; %.0fs + %.0fs of training.",
 				cmp.Ahead, n, cmp.Shift(false), cmp.Shift(true), runs[0].Run.Seconds, runs[1].Run.Seconds)
 			if env.Quick {
 				notes += " Quick profile: 500 steps."
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("test acc at step %d: %.2f%% without BN, %.2f%% with BN", cmp.Steps[last],
-				100*cmp.AccNoBN[last], 100*cmp.AccBN[last]), Value: cmp.AccBN[last] - cmp.AccNoBN[last], Verdict: v,
+				100*cmp.AccNoBN[last], 100*cmp.AccBN[last]), Value: cmp.AccBN[last] - cmp.AccNoBN[last], Judgement: j,
 				Notes: notes, Figures: paths}, nil
 		},
 	}
@@ -81,10 +76,7 @@ func bnTrainVsInference() reproduce.Experiment {
 				return nil, err
 			}
 			dev := math.Max(BNModesDeviation(probe, res), BNModesDeviation(probe2, res2))
-			v := reproduce.NotYet
-			if dev <= 1e-5 {
-				v = reproduce.Reproduced
-			}
+			j := env.Judge(reproduce.Holds(1e-5), reproduce.Exact(dev))
 			fig, err := bnModesFigure(probe, probe2, res, res2)
 			if err != nil {
 				return nil, err
@@ -93,7 +85,7 @@ func bnTrainVsInference() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			return &reproduce.Result{Ours: fmt.Sprintf("max |GoMLX − formula| = %.1e", dev), Value: dev, Verdict: v,
+			return &reproduce.Result{Ours: fmt.Sprintf("max |GoMLX − formula| = %.1e", dev), Value: dev, Judgement: j,
 				Notes: fmt.Sprintf("changing one row of the probe batch moved row 0's training-mode output from %.4f to %.4f; its inference-mode output stayed %.4f.",
 					res.TrainOut[0][0], res2.TrainOut[0][0], res2.InferOut[0][0]),
 				Figures: paths}, nil
@@ -131,13 +123,13 @@ func dropoutInverted() reproduce.Experiment {
 				return nil, err
 			}
 			ours := stats[0]
-			v := dropoutVerdict(rows)
-			if !(math.Abs(ours.MeanRatio-1) < 0.01) {
-				v = reproduce.NotYet
+			j := env.Judge(reproduce.Above(0).In(" points"), reproduce.Single(100*(rows[0].Gap-rows[1].Gap)))
+			if e := env.Judge(reproduce.Equals(1, 0.01), reproduce.Exact(ours.MeanRatio)); e.Verdict != reproduce.Reproduced {
+				j = e
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("E[out]/x = %.4f (kept %.3f); accuracy gap %.3f → %.3f, loss gap %.3f → %.3f with dropout",
 				ours.MeanRatio, ours.KeptFraction, rows[0].Gap, rows[1].Gap, rows[0].LossGap, rows[1].LossGap),
-				Value: rows[0].Gap - rows[1].Gap, Verdict: v,
+				Value: rows[0].Gap - rows[1].Gap, Judgement: j,
 				Notes: fmt.Sprintf("test accuracy %.4f → %.4f (mean of the last %d evaluations); GoMLX's Dropout: kept %.3f, E[out]/x = %.4f.",
 					rows[0].TestAcc, rows[1].TestAcc, rows[0].Evals, stats[1].KeptFraction, stats[1].MeanRatio),
 				Figures: paths}, nil

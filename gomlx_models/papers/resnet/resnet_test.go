@@ -219,19 +219,12 @@ func toFloat(v any) float64 {
 	return math.NaN()
 }
 
+// TestDegradedVerdict: one run per network gives no interval, so the verdict cannot go beyond inconclusive.
 func TestDegradedVerdict(t *testing.T) {
-	for _, tc := range []struct {
-		d    Degraded
-		want reproduce.Verdict
-	}{
-		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 8}, reproduce.Reproduced},
-		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 11}, reproduce.Close},
-		{Degraded{PlainShallow: 10, PlainDeep: 9, ResidualShallow: 9, ResidualDeep: 8}, reproduce.NotYet},
-		{Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 15}, reproduce.NotYet},
-	} {
-		if got := tc.d.Verdict(); got != tc.want {
-			t.Errorf("%+v: %s, want %s", tc.d, got, tc.want)
-		}
+	env := &reproduce.Env{}
+	d := Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 8}
+	if got := d.Judge(env).Verdict; got != reproduce.Inconclusive {
+		t.Errorf("%+v: %s, want inconclusive", d, got)
 	}
 	if _, err := CompareDepths(nil); err == nil {
 		t.Error("CompareDepths(nil): no error")

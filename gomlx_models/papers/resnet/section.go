@@ -96,12 +96,9 @@ func resnetBlock() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
-			if worst > 1e-4 {
-				v = reproduce.NotYet
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("max |library − plain Go| = %.2g", worst), Value: worst, Verdict: v,
-				Notes: strings.Join(parts, "; ") + " (float32 engine vs float64 Go).", Figures: paths}, nil
+			return &reproduce.Result{Ours: fmt.Sprintf("max |library − plain Go| = %.2g", worst), Value: worst,
+				Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)),
+				Notes:     strings.Join(parts, "; ") + " (float32 engine vs float64 Go).", Figures: paths}, nil
 		},
 	}
 }
@@ -119,14 +116,15 @@ func resnetImageNetTable() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
 			var ours, notes []string
+			var js []reproduce.Judgement
 			for _, r := range rows {
 				g := float64(r.Paper.MACs) / 1e9
 				ours = append(ours, fmt.Sprintf("%.2f", g))
-				if math.Abs(g-r.PaperGFLOPs) > 0.06*r.PaperGFLOPs || r.Paper.Params != r.TorchvisionParams {
-					v = reproduce.NotYet
-				}
+				// Table 1 prints 1.8, 3.6, 3.8, 7.6, 11.3 ×10⁹ (±0.05 by its rounding); close within a stated 6%.
+				js = append(js,
+					env.Judge(reproduce.Equals(r.PaperGFLOPs, 0.05).OrClose(0.06*r.PaperGFLOPs).In("×10⁹ multiply-adds ("+r.Config.Name+")"), reproduce.Exact(g)),
+					env.Judge(reproduce.Equals(float64(r.TorchvisionParams), 0).In(" parameters ("+r.Config.Name+", torchvision)"), reproduce.Exact(float64(r.Paper.Params))))
 				notes = append(notes, fmt.Sprintf("%s %s params", r.Config.Name, summary.Thousands(int64(r.Paper.Params))))
 			}
 			fig, err := ImageNetFigure(rows)
@@ -140,7 +138,7 @@ func resnetImageNetTable() reproduce.Experiment {
 			notes = append(notes, fmt.Sprintf("torchvision's stride-on-3×3 bottleneck (v1.5): ResNet-50 %.2f, -101 %.2f, -152 %.2f ×10⁹",
 				float64(rows[2].V15.MACs)/1e9, float64(rows[3].V15.MACs)/1e9, float64(rows[4].V15.MACs)/1e9))
 			return &reproduce.Result{Ours: strings.Join(ours, " / ") + " ×10⁹ multiply-adds; parameters equal torchvision's",
-				Value: float64(rows[4].Paper.MACs) / 1e9, Verdict: v, Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+				Value: float64(rows[4].Paper.MACs) / 1e9, Judgement: reproduce.AllOf(js...), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
 		},
 	}
 }
@@ -166,11 +164,9 @@ func resnetBottleneck() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
-			if ratio < 0.8 || ratio > 1.25 {
-				v = reproduce.NotYet
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("bottleneck/basic multiply-adds = %.3f", ratio), Value: ratio, Verdict: v,
+			// §4.1: the two designs have "similar time complexity"; the row states ±25% as similar.
+			return &reproduce.Result{Ours: fmt.Sprintf("bottleneck/basic multiply-adds = %.3f", ratio), Value: ratio,
+				Judgement: env.Judge(reproduce.Equals(1, 0.25).In("× basic block's cost"), reproduce.Exact(ratio)),
 				Notes: fmt.Sprintf("basic (64-d): %s multiply-adds, %s parameters; bottleneck (256-d): %s, %s.",
 					summary.Thousands(bc.Basic.MACs), summary.Thousands(int64(bc.Basic.Params)),
 					summary.Thousands(bc.Bottleneck.MACs), summary.Thousands(int64(bc.Bottleneck.Params))), Figures: paths}, nil
@@ -190,12 +186,12 @@ func resnetShortcuts() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
 			var notes []string
+			var js []reproduce.Judgement
 			for _, r := range rows {
-				if !(r.A.Params < r.B.Params && r.B.Params < r.C.Params) {
-					v = reproduce.NotYet
-				}
+				js = append(js,
+					env.Judge(reproduce.Above(0).In(" parameters (B − A, "+r.Name+")"), reproduce.Exact(float64(r.B.Params-r.A.Params))),
+					env.Judge(reproduce.Above(0).In(" parameters (C − B, "+r.Name+")"), reproduce.Exact(float64(r.C.Params-r.B.Params))))
 				notes = append(notes, fmt.Sprintf("%s: A %s, B %s, C %s", r.Name, summary.Thousands(int64(r.A.Params)),
 					summary.Thousands(int64(r.B.Params)), summary.Thousands(int64(r.C.Params))))
 			}
@@ -210,7 +206,7 @@ func resnetShortcuts() reproduce.Experiment {
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("ResNet-34: B +%s, C +%s parameters over A",
 				summary.Thousands(int64(r34.B.Params-r34.A.Params)), summary.Thousands(int64(r34.C.Params-r34.A.Params))),
-				Value: float64(r34.C.Params - r34.A.Params), Verdict: v,
+				Value: float64(r34.C.Params - r34.A.Params), Judgement: reproduce.AllOf(js...),
 				Notes: strings.Join(notes, "; ") + ". Table 3's accuracies need ImageNet: not measured.", Figures: paths}, nil
 		},
 	}
@@ -252,12 +248,8 @@ func resnetConstruction() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := reproduce.Reproduced
-			if worst > 1e-4 {
-				v = reproduce.NotYet
-			}
 			return &reproduce.Result{Ours: fmt.Sprintf("max |logits(deep) − logits(shallow)| = %.2g", worst), Value: worst,
-				Verdict: v, Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+				Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
 		},
 	}
 }
@@ -292,7 +284,7 @@ func resnetDegradation() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v := d.Verdict()
+			j := d.Judge(env)
 			notes := fmt.Sprintf("data: %s; test error: plain-%d %.2f%%, plain-%d %.2f%%, ResNet-%d %.2f%%, ResNet-%d %.2f%%.",
 				d.Data, d.Shallow, d.PlainTestShallow, d.Deep, d.PlainTestDeep, d.Shallow, d.ResidualTestShallow,
 				d.Deep, d.ResidualTestDeep)
@@ -301,13 +293,12 @@ func resnetDegradation() reproduce.Experiment {
 			if d.Data != data.DatasetCIFAR10 {
 				notes += " CIFAR-10 is absent: Fashion-MNIST stands in."
 			}
-			if env.Quick && v != reproduce.Reproduced {
-				v = reproduce.Close
+			if env.Quick {
 				notes += " Quick profile: 12 steps are too few to rank the networks."
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("training error: plain %d→%d layers %.2f%%→%.2f%%; ResNet %.2f%%→%.2f%%",
 				d.Shallow, d.Deep, d.PlainShallow, d.PlainDeep, d.ResidualShallow, d.ResidualDeep),
-				Value: d.PlainDeep - d.PlainShallow, Verdict: v, Notes: notes, Figures: paths}, nil
+				Value: d.PlainDeep - d.PlainShallow, Judgement: j, Notes: notes, Figures: paths}, nil
 		},
 	}
 }
@@ -338,7 +329,8 @@ func resnetCIFAR() reproduce.Experiment {
 				return nil, err
 			}
 			paper := PaperCIFARError[r.Config.Depth()]
-			v := reproduce.ErrorVerdict(r.TestErr, paper, 2)
+			// A single run on another data set than the paper's: its number is context, not a reproduction.
+			j := env.Judge(reproduce.Below(paper).In("%"), reproduce.Single(r.TestErr))
 			notes := fmt.Sprintf("data: %s; %d steps of %d in %.0f s.", r.Data, r.Fitted.Run.Step(), s.BatchSize, r.Seconds)
 			if len(runs) > 1 {
 				var parts []string
@@ -348,17 +340,13 @@ func resnetCIFAR() reproduce.Experiment {
 				notes += " " + strings.Join(parts, ", ") + "."
 			}
 			if r.Data != data.DatasetCIFAR10 {
-				notes += " CIFAR-10 is absent: Fashion-MNIST's test error is not comparable with the paper's, so the verdict is at best close."
-				if v == reproduce.Reproduced {
-					v = reproduce.Close
-				}
+				notes += " CIFAR-10 is absent: Fashion-MNIST's test error is not comparable with the paper's."
 			}
 			if env.Quick {
 				notes += " Quick profile: 6 steps."
-				v = reproduce.Close
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("%s test error %.2f%%", r.Config.Name, r.TestErr), Value: r.TestErr,
-				Verdict: v, Notes: notes, Figures: paths}, nil
+				Judgement: j, Notes: notes, Figures: paths}, nil
 		},
 	}
 }

@@ -347,16 +347,10 @@ func CompareDepths(runs []*Trained) (Degraded, error) {
 	return d, nil
 }
 
-// Verdict is reproduced when the deeper plain network trains worse than the shallower one while the deeper
-// residual network trains at least as well as the shallower one (and better than the deeper plain one).
-func (d Degraded) Verdict() reproduce.Verdict {
-	plainDegrades := d.PlainDeep > d.PlainShallow
-	residualHelps := d.ResidualDeep < d.PlainDeep
-	switch {
-	case plainDegrades && residualHelps && d.ResidualDeep <= d.ResidualShallow:
-		return reproduce.Reproduced
-	case plainDegrades && residualHelps:
-		return reproduce.Close
-	}
-	return reproduce.NotYet
+// Judge judges Fig. 6's two claims on one run of each network: going deeper adds training error to the plain
+// network (deep − shallow above 0) and none to the ResNet (deep − shallow below 0), in points.
+func (d Degraded) Judge(env *reproduce.Env) reproduce.Judgement {
+	return reproduce.AllOf(
+		env.Judge(reproduce.Above(0).In(" points (plain, deep − shallow)"), reproduce.Single(d.PlainDeep-d.PlainShallow)),
+		env.Judge(reproduce.Below(0).In(" points (ResNet, deep − shallow)"), reproduce.Single(d.ResidualDeep-d.ResidualShallow)))
 }

@@ -197,16 +197,12 @@ func WriteMNISTTable(w io.Writer, r *MNISTResult) error {
 	return tw.Flush()
 }
 
-// Table3Verdict: reproduced when the SDAE beats both the SAE and the network without pre-training (the
-// paper's ordering), close when it beats one of them.
-func Table3Verdict(sdae, sae, none float64) reproduce.Verdict {
-	switch {
-	case sdae < sae && sdae < none:
-		return reproduce.Reproduced
-	case sdae < sae || sdae < none:
-		return reproduce.Close
-	}
-	return reproduce.NotYet
+// Table3Judgement judges Table 3's ordering on one run of each network: the SDAE's test error below the SAE's
+// and below the network's without pre-training (differences in points).
+func Table3Judgement(env *reproduce.Env, sdae, sae, none float64) reproduce.Judgement {
+	return reproduce.AllOf(
+		env.Judge(reproduce.Below(0).In(" points (SDAE − SAE)"), reproduce.Single(sdae-sae)),
+		env.Judge(reproduce.Below(0).In(" points (SDAE − no pre-training)"), reproduce.Single(sdae-none)))
 }
 
 // FilterFigures draws the first 36 first-layer filters of each pre-trained network (paper Figs. 6–7) and the

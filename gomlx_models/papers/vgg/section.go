@@ -111,17 +111,16 @@ func vggParams() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			v, ok := reproduce.Reproduced, 0
+			ok := 0
 			var parts []string
 			for _, c := range counts {
 				if c.Matches() {
 					ok++
-				} else {
-					v = reproduce.NotYet
 				}
 				parts = append(parts, fmt.Sprintf("%s %s", c.Config, summary.Thousands(int64(c.Params))))
 			}
-			return &reproduce.Result{Ours: strings.Join(parts, "; "), Value: float64(ok), Verdict: v,
+			return &reproduce.Result{Ours: strings.Join(parts, "; "), Value: float64(ok),
+				Judgement: env.Judge(reproduce.Equals(0, 0).In(" configurations off Table 2"), reproduce.Exact(float64(len(counts)-ok))),
 				Notes: fmt.Sprintf("%d of %d configurations match Table 2 (rounded) and torchvision (exact); "+
 					"D costs %.1f GMACs per 224×224 image.", ok, len(counts), float64(counts[4].MACs)/1e9),
 				Figures: paths}, nil
@@ -175,14 +174,14 @@ func vggReceptiveField() reproduce.Experiment {
 			}
 			two, three, seven := fields[1], fields[3], fields[4]
 			c2 := float64(FieldChannels * FieldChannels)
-			v := reproduce.Reproduced
-			if two.Measured != 5 || three.Measured != 7 || three.Weights != 27*FieldChannels*FieldChannels ||
-				seven.Weights != 49*FieldChannels*FieldChannels {
-				v = reproduce.NotYet
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(5, 0).In(" px field of two 3×3"), reproduce.Exact(float64(two.Measured))),
+				env.Judge(reproduce.Equals(7, 0).In(" px field of three 3×3"), reproduce.Exact(float64(three.Measured))),
+				env.Judge(reproduce.Equals(27, 0).In("C² weights of three 3×3"), reproduce.Exact(float64(three.Weights)/c2)),
+				env.Judge(reproduce.Equals(49, 0).In("C² weights of one 7×7"), reproduce.Exact(float64(seven.Weights)/c2)))
 			return &reproduce.Result{Ours: fmt.Sprintf("%d×%d and %d×%d; %.0fC² vs %.0fC²", two.Measured, two.Measured,
 				three.Measured, three.Measured, float64(three.Weights)/c2, float64(seven.Weights)/c2),
-				Value: float64(seven.Weights) / float64(three.Weights), Verdict: v,
+				Value: float64(seven.Weights) / float64(three.Weights), Judgement: j,
 				Notes: fmt.Sprintf("one 7×7 layer has %.0f%% more weights than three 3×3 layers and 1 ReLU instead of 3.",
 					100*(float64(seven.Weights)/float64(three.Weights)-1)),
 				Figures: paths}, nil
@@ -216,12 +215,11 @@ func vggOneByOne() reproduce.Experiment {
 				return nil, err
 			}
 			pair, withOne := fields[0], fields[1]
-			v := reproduce.Reproduced
-			if withOne.Measured != pair.Measured || withOne.ReLUs != pair.ReLUs+1 {
-				v = reproduce.NotYet
-			}
+			j := reproduce.AllOf(
+				env.Judge(reproduce.Equals(float64(pair.Measured), 0).In(" px field with the 1×1 layer"), reproduce.Exact(float64(withOne.Measured))),
+				env.Judge(reproduce.Equals(float64(pair.ReLUs+1), 0).In(" ReLUs with the 1×1 layer"), reproduce.Exact(float64(withOne.ReLUs))))
 			return &reproduce.Result{Ours: fmt.Sprintf("field %d×%d → %d×%d, ReLUs %d → %d", pair.Measured, pair.Measured,
-				withOne.Measured, withOne.Measured, pair.ReLUs, withOne.ReLUs), Value: float64(withOne.Measured), Verdict: v,
+				withOne.Measured, withOne.Measured, pair.ReLUs, withOne.ReLUs), Value: float64(withOne.Measured), Judgement: j,
 				Notes: fmt.Sprintf("the 1×1 layer costs C² = %s weights at C=64; a third 3×3 would see %d×%d. "+
 					"C has %s parameters, D %s.", summary.Thousands(int64(withOne.Weights-pair.Weights)),
 					fields[2].Measured, fields[2].Measured, summary.Thousands(int64(counts[3].Params)),
@@ -275,16 +273,13 @@ func vggDenseEval() reproduce.Experiment {
 				return nil, err
 			}
 			rel := r.MaxAbsDiff / math.Max(r.MaxAbs, 1e-12)
-			v := reproduce.Reproduced
-			if rel > 1e-4 {
-				v = reproduce.NotYet
-			}
+			j := env.Judge(reproduce.Holds(1e-4).In(" relative"), reproduce.Exact(rel))
 			var maps []string
 			for _, s := range r.Scales {
 				maps = append(maps, fmt.Sprintf("Q=%d: %d×%d", s.Q, s.MapH, s.MapW))
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("max |FC − dense| = %.2g (%.1g relative); maps %s", r.MaxAbsDiff,
-				rel, strings.Join(maps, ", ")), Value: rel, Verdict: v,
+				rel, strings.Join(maps, ", ")), Value: rel, Judgement: j,
 				Notes:   "untrained weights: the row checks the mechanism; the trained small VGG's multi-scale accuracy is in vgg-small.",
 				Figures: paths}, nil
 		},

@@ -34,7 +34,7 @@ func QuickProfile(t *testing.T, sec reproduce.Section) {
 			t.Error(r.Err)
 			continue
 		}
-		if r.Result.Ours == "" || r.Result.Verdict == "" || len(r.Result.Figures) == 0 {
+		if r.Result.Ours == "" || r.Result.Verdict() == "" || len(r.Result.Figures) == 0 {
 			t.Errorf("%s: incomplete result %+v", r.Experiment.Name, r.Result)
 		}
 		for _, f := range r.Result.Figures {
