@@ -31,7 +31,9 @@ func TestClosingTable(t *testing.T) {
 	if err := env.Closing(); err == nil {
 		t.Error("an empty closing table printed without an error")
 	}
-	near := func(ref, v float64) reproduce.Judgement { return env.Judge(reproduce.Equals(ref, 0.01), reproduce.Exact(v)) }
+	near := func(ref, v float64) reproduce.Judgement {
+		return env.Judge(reproduce.Equals(ref, 0.01), reproduce.Exact(v))
+	}
 	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.2000", Verdict: near(0.2, 0.2)},
 		Row{Item: "momentum threshold", Paper: "0.38", Ours: "0.3801", Verdict: near(0.38, 0.3801)}))
 	Check(env.Record(Row{Item: "GD threshold", Paper: "0.2", Ours: "0.1999", Verdict: near(0.2, 0.1999)}))
