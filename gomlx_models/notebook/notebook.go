@@ -285,11 +285,26 @@ func (e *Env) Closing() error {
 	if err := writeJSON(filepath.Join(e.OutDir, ClosingFile), snap, e.Section); err != nil {
 		return err
 	}
+	table := [][]string{{"", "paper / notes", fmt.Sprintf("ours (%s profile)", e.Profile), "verdict"}}
+	for _, r := range rows {
+		table = append(table, []string{r.Item, r.Paper, r.Ours, r.Verdict.Label()})
+	}
+	if err := e.Table(table...); err != nil {
+		return fmt.Errorf("notebook %s: closing table: %w", e.Section, err)
+	}
+	return nil
+}
+
+// Table shows a table whose first row is the header: in GoNB as an HTML table with the aligned plain text as
+// its fallback (what the REPL and text exports show), elsewhere as the plain text.
+func (e *Env) Table(rows ...[]string) error {
+	if len(rows) == 0 {
+		return errors.New("notebook: a table needs a header row")
+	}
 	var text strings.Builder
 	tw := tabwriter.NewWriter(&text, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "\tpaper / notes\tours (%s profile)\tverdict\n", e.Profile)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Item, r.Paper, r.Ours, r.Verdict.Label())
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -299,18 +314,25 @@ func (e *Env) Closing() error {
 		return err
 	}
 	var h strings.Builder
-	fmt.Fprintf(&h, "<table>\n<thead><tr><th></th><th>paper / notes</th><th>ours (%s profile)</th><th>verdict</th></tr></thead>\n<tbody>\n",
-		html.EscapeString(string(e.Profile)))
-	for _, r := range rows {
-		fmt.Fprintf(&h, "<tr><td>%s</td><td>%s</td><td>%s</td><td title=\"%s\"><b>%s</b></td></tr>\n", html.EscapeString(r.Item),
-			html.EscapeString(r.Paper), html.EscapeString(r.Ours), html.EscapeString(r.Verdict.Reason),
-			html.EscapeString(r.Verdict.Label()))
+	h.WriteString("<table>\n")
+	for i, r := range rows {
+		cell := "td"
+		if i == 0 {
+			cell = "th"
+			h.WriteString("<thead>")
+		}
+		h.WriteString("<tr>")
+		for _, c := range r {
+			fmt.Fprintf(&h, "<%s style=\"text-align:left\">%s</%s>", cell, html.EscapeString(c), cell)
+		}
+		h.WriteString("</tr>")
+		if i == 0 {
+			h.WriteString("</thead><tbody>")
+		}
+		h.WriteString("\n")
 	}
-	h.WriteString("</tbody>\n</table>\n")
+	h.WriteString("</tbody></table>\n")
 	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
 		protocol.MIMETextHTML: h.String(), protocol.MIMETextPlain: text.String()}})
-	if err := syncDisplay(displayTimeout); err != nil {
-		return fmt.Errorf("notebook %s: displaying the closing table in GoNB: %w", e.Section, err)
-	}
-	return nil
+	return syncDisplay(displayTimeout)
 }

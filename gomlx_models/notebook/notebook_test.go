@@ -69,6 +69,18 @@ func TestClosingTable(t *testing.T) {
 	}
 }
 
+// TestTable: outside GoNB a table prints as aligned text; a table needs its header.
+func TestTable(t *testing.T) {
+	env, out := testEnv(t)
+	Check(env.Table([]string{"k", "RMSE"}, []string{"1", "0.301"}, []string{"8", "0.019"}))
+	if got := out.String(); got != "k  RMSE\n1  0.301\n8  0.019\n" {
+		t.Errorf("table:\n%q", got)
+	}
+	if err := env.Table(); err == nil {
+		t.Error("a table without a header was accepted")
+	}
+}
+
 // TestClosingTablePerKernel: two kernels running the same notebook keep their rows apart (each GoNB kernel has
 // its own $GONB_TMP_DIR), so one run's Start cannot delete the other's rows.
 func TestClosingTablePerKernel(t *testing.T) {
