@@ -262,7 +262,7 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 			interrupt, giveUp = time.After(0), time.After(interruptGrace)
 		case <-done:
 			timeout, done = nil, nil
-			stopErr = fmt.Errorf("kernel: cell stopped: %w", ctx.Err())
+			stopErr = fmt.Errorf("kernel: cell stopped: %w", context.Cause(ctx))
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				stopErr = fmt.Errorf("%w: %w", ErrCellTimeout, ctx.Err())
 			}
