@@ -61,12 +61,12 @@ type Options struct {
 	Log io.Writer
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
 	// kernel is told the front-end does not support input, and cell programs
-	// get an empty standard input (a read ends at once instead of waiting
-	// for input that can never come).
+	// and "!" commands get an empty standard input (a read ends at once
+	// instead of waiting for input that can never come).
 	OnInput func(prompt string, password bool) (string, error)
 	// TCP connects to the kernel over loopback TCP ports instead of Unix
-	// sockets in the kernel's private folder (the default where the folder's
-	// path fits a socket address). Any local process can reach TCP ports.
+	// sockets in a private folder (the default). Any local process can reach
+	// TCP ports.
 	TCP bool
 	// HTMLErrors makes GoNB render compile errors as HTML (as in Jupyter);
 	// by default they are plain text (gonb --raw_error), for terminals and nbtest.

@@ -693,7 +693,7 @@ func TestStdinIsEmpty(t *testing.T) {
 }
 
 // TestForgedMessageStopsGoNB pins an upstream limitation the README states:
-// GoNB v0.11.4 stops on a message it cannot verify. Over loopback TCP
+// GoNB v0.11.5 stops on a message it cannot verify. Over loopback TCP
 // (Options.TCP, or a kernel Jupyter starts) any local user can send one; the
 // default Unix sockets in the 0700 folder leave that to the owner only (see
 // TestKernelReachableOnlyByOwner). If this test fails, GoNB has changed:

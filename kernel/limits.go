@@ -7,11 +7,11 @@ import (
 )
 
 // MaxLineBytes is the longest line of a cell that Execute sends to GoNB.
-// GoNB's time on a cell grows faster than linearly with the length of its
-// longest line, and a declaration costs that time again in every later cell
-// (measured with GoNB v0.11.5, one "var s = "…"" line: 16 KB 0.2 s, 64 KB
-// 1.6 s, 128 KB 13 s, 256 KB 78 s above a short cell; a 1 MB line ran for
-// over 10 minutes and ignored interrupts).
+// GoNB's time on a cell grows about quadratically with the length of a line
+// (GoNB v0.11.5, a cell of one `var s = "…"` line in a fresh kernel, on a
+// busy 2-core machine: 16 KiB 1.0 s, 32 KiB 1.4 s, 64 KiB 4.1 s, 128 KiB
+// 17 s, against 0.8 s for a short cell; a 1 MB line ran for over 10 minutes
+// and ignored interrupts).
 const MaxLineBytes = 16 << 10
 
 // ErrLineTooLong is returned (wrapped) by Execute, before anything is sent

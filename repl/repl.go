@@ -5,9 +5,11 @@
 // lines), continuing over several lines until the snippet is complete.
 //
 // Ctrl-C interrupts the running cell and keeps the session; Ctrl-D shuts the
-// kernel down; a dead kernel is reported and restarted. Images are drawn
-// inline on kitty, iTerm2 and sixel terminals, else saved to a folder and
-// their paths printed. When standard input is not a terminal the REPL reads
+// kernel down; a dead kernel is reported and restarted; SIGTERM or SIGHUP
+// (terminal closed) shuts it down and ends the REPL as the signal would.
+// Images are drawn inline on kitty, iTerm2 and sixel terminals, else saved
+// to the user's private folder and their paths printed. Notebooks for other
+// kernels than Go are refused. When standard input is not a terminal the REPL reads
 // commands and snippets line by line without prompts, so scripts and tests
 // can drive it.
 package repl

@@ -148,7 +148,7 @@ func checkBenchFlags(cfg bench.Config, ints ...int) error {
 }
 
 // checkListFlags rejects list flags that were given but name nothing
-// (--models ''), which would otherwise mean "all" silently.
+// (an empty --models), which would otherwise silently mean all.
 func checkListFlags(fs *flag.FlagSet, names ...string) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
