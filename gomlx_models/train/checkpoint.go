@@ -184,7 +184,7 @@ func readCheckpoint(path string, br *bufio.Reader) (*savedRun, error) {
 	switch {
 	case magic == checkpointMagic:
 	case strings.HasPrefix(magic, checkpointPrefix) && strings.HasSuffix(magic, "\r\n"):
-		return nil, bad("its first line ends in CRLF (\\r\\n): something converted its line endings (a text-mode copy, "+
+		return nil, bad("its first line ends in CRLF (\\r\\n): something converted its line endings (a text-mode copy, " +
 			"git's autocrlf), which also alters the binary payload")
 	case strings.HasPrefix(magic, checkpointPrefix) && err == nil:
 		return nil, bad("format %q, this build reads %q", strings.TrimSuffix(magic, "\n"), strings.TrimSuffix(checkpointMagic, "\n"))
