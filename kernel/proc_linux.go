@@ -43,7 +43,7 @@ func ensureSupervisor(ctx context.Context, goBin, dir string) (string, error) {
 		return "", fmt.Errorf("kernel: build the supervisor: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(src) }()
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module supervisor\n\ngo 1.22\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module supervisor\n\ngo 1.24\n"), 0o600); err != nil {
 		return "", fmt.Errorf("kernel: build the supervisor: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(src, "main.go"), supervisorSource, 0o600); err != nil {
@@ -64,6 +64,14 @@ func ensureSupervisor(ctx context.Context, goBin, dir string) (string, error) {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		_ = os.Remove(tmp.Name())
 		return "", fmt.Errorf("kernel: install the supervisor: %w", err)
+	}
+	// Earlier versions go: a process still running one keeps it until it exits.
+	if old, err := filepath.Glob(filepath.Join(dir, "supervisor-*")); err == nil {
+		for _, f := range old {
+			if f != out && !strings.Contains(filepath.Base(f), ".tmp") {
+				_ = os.Remove(f)
+			}
+		}
 	}
 	return out, nil
 }
