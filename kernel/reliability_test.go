@@ -253,8 +253,10 @@ func TestPrivateDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("%s: %v %v", dir, fi.Mode(), err)
+	if fi, err := os.Stat(dir); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode().Perm() != 0o700 {
+		t.Fatalf("%s: mode %v, want 0700", dir, fi.Mode())
 	}
 	if _, err := PrivateDir(parent, "mine"); err != nil {
 		t.Errorf("an existing private folder refused: %v", err)
@@ -290,8 +292,10 @@ func TestPrivateDir(t *testing.T) {
 			t.Errorf("%s: error %v, want ErrNotPrivate", name, err)
 		}
 	}
-	if fi, err := os.Stat(target); err != nil || fi.Mode().Perm() != 0o755 {
-		t.Errorf("the link's target was changed: %v %v", fi.Mode(), err)
+	if fi, err := os.Stat(target); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o755 {
+		t.Errorf("the link's target was changed to mode %v", fi.Mode())
 	}
 
 	// A private file is never created through a link or over a file.
@@ -314,8 +318,10 @@ func TestPrivateDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = f.Close()
-	if fi, err := os.Stat(f.Name()); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s: %v %v, want 0600", f.Name(), fi.Mode(), err)
+	if fi, err := os.Stat(f.Name()); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: mode %v, want 0600", f.Name(), fi.Mode())
 	}
 }
 

@@ -53,14 +53,18 @@ func TestWriteFileThroughSymlink(t *testing.T) {
 	if err := nb.WriteFile(link); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Fatalf("the link was replaced: %v %v", fi.Mode(), err)
+	if fi, err := os.Lstat(link); err != nil {
+		t.Fatal(err)
+	} else if fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced by a file of mode %v", fi.Mode())
 	}
 	back, err := ReadFile(target)
 	if err != nil || len(back.Cells) != 3 {
 		t.Fatalf("the target was not written: %v", err)
 	}
-	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o640 {
+	if fi, err := os.Stat(target); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o640 {
 		t.Errorf("the target's mode changed to %v", fi.Mode().Perm())
 	}
 }
