@@ -36,11 +36,10 @@ func (c *connectionInfo) endpoint(port int) string {
 // (sun_path holds 108 and 104 bytes with the final NUL).
 const maxSocketPath = 103
 
-// newIPCConnectionInfo returns a connection over Unix sockets inside dir (the
-// session's 0700 folder), so that no other user can reach the kernel: it
-// neither reads another user's cell outputs nor accepts their messages. ok
-// is false when dir's path is too long for a socket address; the caller then
-// falls back to loopback TCP.
+// newIPCConnectionInfo returns a connection over Unix sockets inside dir (a
+// 0700 folder), so that no other user can reach the kernel: it neither reads
+// another user's cell outputs nor accepts their messages. ok is false when
+// dir's path is too long for a socket address (see ipcConnection).
 func newIPCConnectionInfo(dir string) (c *connectionInfo, ok bool) {
 	prefix := filepath.Join(dir, "zmq")
 	if len(prefix)+len("-5") > maxSocketPath {
@@ -76,7 +75,7 @@ func freePorts(n int) ([]int, error) {
 
 // newConnectionInfo returns a connection on 127.0.0.1 with random free ports
 // and a fresh random HMAC-SHA256 key; any local process can connect to those
-// ports, so it is only the fallback of newIPCConnectionInfo.
+// ports, so it is used only when Options.TCP asks for it.
 func newConnectionInfo() (*connectionInfo, error) {
 	ports, err := freePorts(5)
 	if err != nil {

@@ -9,13 +9,26 @@
 // key, mode 0600) and the Unix sockets of the five ZeroMQ channels (shell,
 // iopub, control, stdin and heartbeat), and connects them through the pure-Go
 // github.com/go-zeromq/zmq4. No other user can reach the kernel; loopback TCP
-// is used only on request ([Options.TCP]) or when the folder's path is too long
-// for a socket address.
+// is used only on request ([Options.TCP]). When the folder's path is too long
+// for a socket address (a long TMPDIR), the sockets go to a short private
+// folder under /tmp instead; if even that fails, Start says in one line how to
+// fix TMPDIR. It never falls back to TCP on its own.
 //
-// The kernel runs in its own process group with a watchdog that kills the
-// group (kernel, compiler, cell program) when the driving process dies, even
-// by SIGKILL; folders such a death leaves behind are removed by the next
-// Start in another process. Cell programs get an empty standard input.
+// On Linux the kernel runs under a supervisor (package kernel/supervisor), a
+// child subreaper: every process the kernel starts stays below it, also one
+// that left the kernel's process group and session (setsid). When a cell ends,
+// whatever it left running is killed; a cell whose program has ended is not
+// kept busy by a child still holding its output open; and when the driving
+// process shuts the kernel down or dies, even by SIGKILL, the supervisor kills
+// every process of the kernel and removes its folders. Elsewhere the kernel
+// runs in its own process group with a watchdog that kills the group when the
+// driving process dies. Folders that a death of the supervisor itself leaves
+// behind are removed by the next Start in another process.
+//
+// Cell programs and "!" shell commands read end-of-file from standard input
+// (GoNB would keep it open until the cell's timeout). A cell with a line
+// longer than [MaxLineBytes] is refused before it is sent ([ErrLineTooLong]):
+// GoNB's time grows faster than linearly with a line's length.
 //
 // Every message sent is signed, and every message received is verified: a
 // message with a bad signature is dropped and counted ([Kernel.BadSignatures]).

@@ -163,11 +163,16 @@ func stripANSI(s string) string { return ansiSeq.ReplaceAllString(s, "") }
 // up only after a quiet period (30 s) with ErrOutputIncomplete.
 //
 // A failing cell is not an error of Execute: see Result.Err. Execute's error
-// is non-nil when the cell could not run to completion: kernel death
-// (*DeadError), incomplete output (ErrOutputIncomplete), timeout
-// (ErrCellTimeout; the cell is interrupted first), the context's error, or
-// ErrShutdown. A partial Result may come with it.
+// is non-nil when the cell could not run to completion: a line too long to
+// send (ErrLineTooLong), kernel death (*DeadError), incomplete output
+// (ErrOutputIncomplete), timeout (ErrCellTimeout; the cell is interrupted
+// first), the context's error, or ErrShutdown. A partial Result may come
+// with it. Once the cell is over, whatever processes it left running are
+// killed (on Linux; see package kernel/supervisor).
 func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)) (*Result, error) {
+	if err := checkLineLengths(code); err != nil {
+		return nil, err
+	}
 	s, err := k.session()
 	if err != nil {
 		return nil, err
@@ -208,6 +213,10 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 		defer t.Stop()
 		timeout = t.C
 	}
+	// The supervisor watches the cell while it runs and, once it has ended,
+	// kills whatever it left running (see kernelProc).
+	s.proc.cellStarted()
+	defer s.proc.cellEnded()
 	if err := s.send(s.shell, m); err != nil {
 		return nil, err
 	}
@@ -253,7 +262,7 @@ func (k *Kernel) Execute(ctx context.Context, code string, onOutput func(Output)
 			interrupt, giveUp = time.After(0), time.After(interruptGrace)
 		case <-done:
 			timeout, done = nil, nil
-			stopErr = fmt.Errorf("kernel: cell stopped: %w", ctx.Err())
+			stopErr = fmt.Errorf("kernel: cell stopped: %w", context.Cause(ctx))
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				stopErr = fmt.Errorf("%w: %w", ErrCellTimeout, ctx.Err())
 			}

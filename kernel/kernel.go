@@ -61,12 +61,12 @@ type Options struct {
 	Log io.Writer
 	// OnInput answers the kernel's input requests (stdin channel). Nil: the
 	// kernel is told the front-end does not support input, and cell programs
-	// get an empty standard input (a read ends at once instead of waiting
-	// for input that can never come).
+	// and "!" commands get an empty standard input (a read ends at once
+	// instead of waiting for input that can never come).
 	OnInput func(prompt string, password bool) (string, error)
 	// TCP connects to the kernel over loopback TCP ports instead of Unix
-	// sockets in the kernel's private folder (the default where the folder's
-	// path fits a socket address). Any local process can reach TCP ports.
+	// sockets in a private folder (the default). Any local process can reach
+	// TCP ports.
 	TCP bool
 	// HTMLErrors makes GoNB render compile errors as HTML (as in Jupyter);
 	// by default they are plain text (gonb --raw_error), for terminals and nbtest.
@@ -180,7 +180,7 @@ func (k *Kernel) Pid() int {
 	if err != nil {
 		return 0
 	}
-	return s.cmd.Process.Pid
+	return s.proc.pid
 }
 
 // State returns the kernel's last known execution state.
@@ -284,9 +284,9 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 // session is one kernel process and the sockets connected to it.
 type session struct {
 	k        *Kernel
-	cmd      *exec.Cmd
-	watchdog io.Closer // kills the kernel's process group when closed or when this process dies
-	dir      string    // temporary dir: connection file, sockets, owner, TMPDIR of the kernel
+	proc     *kernelProc // the kernel process and what keeps its descendants in check
+	dir      string      // temporary dir: connection file, sockets, owner, TMPDIR of the kernel
+	dirs     []string    // dir, and the short folder of the sockets when dir's path is too long for them
 	conn     *connectionInfo
 	key      []byte
 	id       string // client session id
@@ -324,31 +324,53 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	ctx, cancelStart := context.WithTimeout(ctx, k.opts.StartTimeout)
 	defer cancelStart()
 
-	staleOnce.Do(func() { removeStaleFolders(os.TempDir()) })
+	staleOnce.Do(func() {
+		removeStaleFolders(os.TempDir())
+		if socketBase != os.TempDir() {
+			removeStaleFolders(socketBase)
+		}
+	})
 	dir, err := os.MkdirTemp("", folderPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: temporary dir: %w", err)
+	}
+	if err := checkPrivate(dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
 	}
 	if err := writeOwner(dir); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
-	conn, ok := newIPCConnectionInfo(dir)
-	if !ok || k.opts.TCP {
-		if conn, err = newConnectionInfo(); err != nil {
-			_ = os.RemoveAll(dir)
-			return nil, err
+	var conn *connectionInfo
+	var sockDir string // a short folder for the sockets, when dir's path is too long
+	if k.opts.TCP {
+		conn, err = newConnectionInfo()
+	} else {
+		conn, sockDir, err = ipcConnection(dir)
+	}
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	dirs := []string{dir}
+	if sockDir != "" {
+		dirs = append(dirs, sockDir)
+	}
+	removeDirs := func() {
+		for _, d := range dirs {
+			_ = os.RemoveAll(d)
 		}
 	}
 	id := newID()
 	connFile, err := conn.write(dir, uuidFormat(id))
 	if err != nil {
-		_ = os.RemoveAll(dir)
+		removeDirs()
 		return nil, err
 	}
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
-		_ = os.RemoveAll(dir)
+		removeDirs()
 		return nil, fmt.Errorf("kernel: temporary dir: %w", err)
 	}
 
@@ -359,35 +381,36 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	cmd := exec.Command(k.tools.Gonb, args...)
 	cmd.Dir = k.opts.Dir
 	cmd.Env = kernelEnv(os.Environ(), k.tools.Dir, tmp, k.opts.Env)
+	if k.opts.OnInput == nil {
+		if cmd.Env, err = withBashEnv(cmd.Env, dir); err != nil {
+			removeDirs()
+			return nil, err
+		}
+	}
 	tail := newTailBuffer(8 << 10)
 	var logw io.Writer = tail
 	if k.opts.Log != nil {
 		logw = io.MultiWriter(tail, k.opts.Log)
 	}
 	cmd.Stdout, cmd.Stderr = logw, logw
-	setProcessGroup(cmd)
-	setParentDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("kernel: start %s: %w", k.tools.Gonb, err)
-	}
-	watchdog, err := startWatchdog(cmd)
+	proc, err := startKernelProc(k.tools, cmd, dirs)
 	if err != nil {
-		killGroup(cmd)
-		_ = cmd.Wait()
-		_ = os.RemoveAll(dir)
+		removeDirs()
+		if t := strings.TrimSpace(tail.String()); t != "" {
+			err = fmt.Errorf("%w\n%s", err, t)
+		}
 		return nil, err
 	}
 
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &session{
-		k: k, cmd: cmd, watchdog: watchdog, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
+		k: k, proc: proc, dirs: dirs, dir: dir, conn: conn, key: []byte(conn.Key), id: id,
 		ctx: sctx, cancel: cancel,
 		exited: make(chan struct{}), dead: make(chan struct{}),
 		logTail: tail, st: StateStarting, pending: map[string]*pending{},
 	}
 	go func() {
-		err := cmd.Wait()
+		err := proc.wait()
 		close(s.exited)
 		reason := "process exited"
 		if err != nil {
@@ -761,15 +784,15 @@ func (s *session) markDead(reason string) {
 		select {
 		case <-s.exited:
 		default:
-			killGroup(s.cmd)
+			s.proc.stop()
 			select {
 			case <-s.exited:
-			case <-time.After(2 * time.Second):
+			case <-time.After(5 * time.Second):
 			}
 		}
-		// Reap cell programs and compilers the kernel left behind.
-		killGroup(s.cmd)
-		_ = s.watchdog.Close()
+		// Kill what is left, should the kernel's process not have ended.
+		s.proc.kill()
+		s.proc.stop()
 		s.mu.Lock()
 		s.death = &DeadError{Reason: reason, LogTail: s.logTail.String()}
 		s.st = StateDead
@@ -827,5 +850,7 @@ func (s *session) close() {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
 	}
-	_ = os.RemoveAll(s.dir)
+	for _, d := range s.dirs {
+		_ = os.RemoveAll(d)
+	}
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/go-zeromq/zmq4"
 )
 
-type nopCloser struct{}
-
-func (nopCloser) Close() error { return nil }
-
 // TestQuietKernelReported drives Execute against a fake kernel that replies
 // to a cell, keeps publishing its output for a while, then goes silent
 // without the idle status: Execute must keep reading while messages come,
@@ -45,7 +41,7 @@ func TestQuietKernelReported(t *testing.T) {
 
 	k := &Kernel{opts: Options{}}
 	sctx, scancel := context.WithCancel(context.Background())
-	s := &session{k: k, cmd: &exec.Cmd{}, watchdog: nopCloser{}, dir: dir, conn: conn, key: []byte(conn.Key), id: newID(),
+	s := &session{k: k, proc: &kernelProc{cmd: &exec.Cmd{}}, dir: dir, conn: conn, key: []byte(conn.Key), id: newID(),
 		ctx: sctx, cancel: scancel, exited: make(chan struct{}), dead: make(chan struct{}),
 		logTail: newTailBuffer(1024), st: StateIdle, pending: map[string]*pending{}}
 	close(s.exited)

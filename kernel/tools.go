@@ -34,6 +34,8 @@ type Tools struct {
 	// cache when the caller selected it with GOTOOLCHAIN), so that GoNB compiles cells with that toolchain
 	// under GOTOOLCHAIN=local, offline.
 	Go string
+	// Supervisor runs the kernel and reaps what it starts (Linux; empty elsewhere): see package kernel/supervisor.
+	Supervisor string
 	// Key names the pinned versions (gonb, x/tools, Go) the binaries were built from.
 	Key string
 }
@@ -177,6 +179,9 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 			_ = os.Remove(tmp.Name())
 			return nil, fmt.Errorf("kernel: install %s: %w", b.out, err)
 		}
+	}
+	if t.Supervisor, err = ensureSupervisor(ctx, goBin, t.Dir); err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(t.Dir, "VERSIONS"), []byte(key+"\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("kernel: write tools versions: %w", err)

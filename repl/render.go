@@ -11,7 +11,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -64,7 +63,8 @@ type renderer struct {
 	st          style
 	width       int
 	images      ImageMode
-	imageDir    string
+	imageDir    string // empty: the user's private folder (see imageFolder)
+	imageReady  bool   // imageDir exists
 	nImages     int
 	// stderrTail is the end of what the current cell wrote on stderr: GoNB
 	// both prints "exit status N" there and reports it as the cell's error,
@@ -181,21 +181,6 @@ func (r *renderer) image(b64 string) {
 		return
 	}
 	fmt.Fprintln(r.out)
-}
-
-// saveFile writes an image to the image folder and prints its path.
-func (r *renderer) saveFile(ext string, data []byte) {
-	if err := os.MkdirAll(r.imageDir, 0o755); err != nil {
-		fmt.Fprintf(r.errOut, "[image not saved: %v]\n", err)
-		return
-	}
-	r.nImages++
-	path := filepath.Join(r.imageDir, fmt.Sprintf("image-%03d.%s", r.nImages, ext))
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		fmt.Fprintf(r.errOut, "[image not saved: %v]\n", err)
-		return
-	}
-	fmt.Fprintf(r.out, "[image: %s]\n", path)
 }
 
 var (

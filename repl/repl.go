@@ -5,9 +5,11 @@
 // lines), continuing over several lines until the snippet is complete.
 //
 // Ctrl-C interrupts the running cell and keeps the session; Ctrl-D shuts the
-// kernel down; a dead kernel is reported and restarted. Images are drawn
-// inline on kitty, iTerm2 and sixel terminals, else saved to a folder and
-// their paths printed. When standard input is not a terminal the REPL reads
+// kernel down; a dead kernel is reported and restarted; SIGTERM or SIGHUP
+// (terminal closed) shuts it down and ends the REPL as the signal would.
+// Images are drawn inline on kitty, iTerm2 and sixel terminals, else saved
+// to the user's private folder and their paths printed. Notebooks for other
+// kernels than Go are refused. When standard input is not a terminal the REPL reads
 // commands and snippets line by line without prompts, so scripts and tests
 // can drive it.
 package repl
@@ -24,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -39,7 +40,8 @@ type Config struct {
 	Out, Err io.Writer
 	// HistoryFile keeps the prompt history. Empty: <user cache>/convnotes/repl_history.
 	HistoryFile string
-	// ImageDir receives images the terminal cannot draw. Empty: <temp>/convnotes-repl-images.
+	// ImageDir receives images the terminal cannot draw. Empty: the user's
+	// private <temp>/convnotes-repl-images-<uid> (mode 0700, files 0600).
 	ImageDir string
 	// Open is a notebook to open at start.
 	Open string
@@ -58,6 +60,7 @@ type REPL struct {
 	k           *kernel.Kernel
 	rend        *renderer
 	interactive bool
+	term        *termination
 	pending     []string
 	failures    int
 
@@ -78,9 +81,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Err == nil {
 		cfg.Err = os.Stderr
 	}
-	if cfg.ImageDir == "" {
-		cfg.ImageDir = filepath.Join(os.TempDir(), "convnotes-repl-images")
-	}
 	r := &REPL{cfg: cfg, interactive: isTerminal(cfg.In) && isTerminal(cfg.Out), pos: -1}
 	r.rend = &renderer{out: cfg.Out, errOut: cfg.Err, st: plainStyle, width: 80,
 		images: DetectImageMode(r.interactive), imageDir: cfg.ImageDir}
@@ -99,6 +99,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if r.interactive {
 		fmt.Fprintln(cfg.Out, "starting the GoNB kernel… (:help for help, Ctrl-D to quit)")
 	}
+	// Deferred first, so run last: the signals stay caught during the clean-up.
+	r.term = watchTermination(r)
+	defer r.term.stop()
 	if err := r.startKernel(ctx, dir); err != nil {
 		return err
 	}
@@ -107,8 +110,6 @@ func Run(ctx context.Context, cfg Config) error {
 		defer cancel()
 		_ = r.kernel().Shutdown(sctx)
 	}()
-	stopWatch := r.shutdownOnTermination()
-	defer stopWatch()
 	if cfg.Open != "" {
 		r.open(ctx, cfg.Open)
 	}
@@ -168,44 +169,6 @@ func (r *REPL) kernel() *kernel.Kernel {
 // shutdownWait bounds the wait for the kernel's shutdown and clean-up
 // (Kernel.Shutdown itself takes at most about 15 s).
 const shutdownWait = 30 * time.Second
-
-// shutdownOnTermination shuts the kernel down when the process gets SIGHUP
-// (terminal closed) or SIGTERM, then lets the signal end the process as it
-// would have: the kernel runs in its own process group and would otherwise
-// be left running. The returned function stops the watch.
-func (r *REPL) shutdownOnTermination() (stop func()) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-sigs:
-			// Wait for the whole clean-up (it is bounded), also when the main
-			// goroutine started it first on the terminal's end of input.
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
-			if k := r.kernel(); k != nil {
-				_ = k.Shutdown(ctx)
-			}
-			cancel()
-			signal.Reset(sig)
-			if p, err := os.FindProcess(os.Getpid()); err == nil {
-				_ = p.Signal(sig)
-			}
-			// Reached only when the signal's default action is to be ignored (a process started under
-			// nohup inherits SIGHUP ignored, and Reset restores that): end the process as the signal meant to.
-			time.Sleep(time.Second)
-			if s, ok := sig.(syscall.Signal); ok {
-				os.Exit(128 + int(s))
-			}
-			os.Exit(1)
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(done)
-	}
-}
 
 // prompt returns the prompt for the next line.
 func (r *REPL) prompt() string {
@@ -373,9 +336,12 @@ func (r *REPL) execute(ctx context.Context, code string) error {
 	if err != nil {
 		r.failures++
 		var dead *kernel.DeadError
-		if errors.As(err, &dead) {
+		switch {
+		case r.term != nil && r.term.terminating():
+			// Shut down on SIGTERM or SIGHUP: the REPL is ending, nothing to say.
+		case errors.As(err, &dead):
 			r.restartDead(ctx, err)
-		} else {
+		default:
 			fmt.Fprintf(r.cfg.Err, "%v\n", err)
 		}
 		return err
@@ -387,8 +353,12 @@ func (r *REPL) execute(ctx context.Context, code string) error {
 	return nil
 }
 
-// restartDead reports a dead kernel and starts a new one.
+// restartDead reports a dead kernel and starts a new one, unless the REPL
+// is ending on a signal (which shut the kernel down).
 func (r *REPL) restartDead(ctx context.Context, err error) {
+	if r.term != nil && r.term.terminating() {
+		return
+	}
 	var dead *kernel.DeadError
 	reason := err.Error()
 	if errors.As(err, &dead) {
@@ -494,6 +464,10 @@ func (r *REPL) open(ctx context.Context, path string) {
 	nb, err := nbformat.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(r.cfg.Err, "%v\n", err)
+		return
+	}
+	if err := nb.CheckGo(); err != nil {
+		fmt.Fprintf(r.cfg.Err, "%s: %v\n", path, err)
 		return
 	}
 	abs, err := filepath.Abs(path)

@@ -49,6 +49,9 @@ func benchCmd(args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
+	if err := checkListFlags(fs, "models", "modes", "columns"); err != nil {
+		return err
+	}
 	cfg := bench.DefaultConfig()
 	if *quick {
 		cfg = bench.QuickConfig()
@@ -142,6 +145,18 @@ func checkBenchFlags(cfg bench.Config, ints ...int) error {
 		}
 	}
 	return nil
+}
+
+// checkListFlags rejects list flags that were given but name nothing
+// (an empty --models), which would otherwise silently mean all.
+func checkListFlags(fs *flag.FlagSet, names ...string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && slices.Contains(names, f.Name) && len(splitList(f.Value.String())) == 0 {
+			err = fmt.Errorf("%w: --%s is empty; name at least one, or leave the flag out for all", errUsage, f.Name)
+		}
+	})
+	return err
 }
 
 // splitList splits a comma-separated flag value, dropping empty entries.

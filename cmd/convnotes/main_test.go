@@ -126,6 +126,10 @@ func TestBenchErrors(t *testing.T) {
 		{"bench", "--rounds", "-1"},
 		{"bench", "extra"},
 		{"bench", "--no-such-flag"},
+		{"bench", "--models", ""},
+		{"bench", "--models", " , "},
+		{"bench", "--modes="},
+		{"bench", "--columns", ""},
 	} {
 		_, stderr, code := convnotes(t, nil, args...)
 		if code != 2 {

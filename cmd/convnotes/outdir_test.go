@@ -69,3 +69,23 @@ func TestReproduceChecksOutFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestReproduceBadFlagsCreateNothing: an unknown name, a bad --profile or a
+// contradictory --quick is a usage error (exit 2) that leaves no --out folder.
+func TestReproduceBadFlagsCreateNothing(t *testing.T) {
+	for _, args := range [][]string{
+		{"no-such-paper"},
+		{"mnist-mlp", "--profile", "bogus"},
+		{"mnist-mlp", "--quick", "--profile", "full"},
+		{"mnist-mlp", "--quick", "--profile", "paper"},
+	} {
+		out := filepath.Join(t.TempDir(), "new-out")
+		stdout, stderr, code := convnotes(t, nil, append(append([]string{"reproduce"}, args...), "--out", out)...)
+		if code != 2 || strings.Contains(stdout, "experiment(s)") {
+			t.Errorf("%q: exit %d, want 2\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%q: --out %s was created (%v)", args, out, err)
+		}
+	}
+}

@@ -18,7 +18,7 @@ func init() {
 func replCmd(args []string) error {
 	fs := flag.NewFlagSet("repl", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "quick profile: CONVNOTES_QUICK=1 in the kernel")
-	images := fs.String("images", "", "folder for images the terminal cannot draw (default: a temp folder)")
+	images := fs.String("images", "", "folder for images the terminal cannot draw (default: your private $TMPDIR/convnotes-repl-images-UID)")
 	history := fs.String("history", "", "history file (default: <user cache>/convnotes/repl_history)")
 	timeout := fs.Duration("timeout", 0, "per-cell timeout (0: none; Ctrl-C interrupts)")
 	fs.Usage = func() {

@@ -33,9 +33,6 @@ func reproduceCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutDir(*out); err != nil {
-		return err
-	}
 	profile := train.CurrentProfile()
 	if *quick {
 		profile = train.ProfileQuick
@@ -59,6 +56,10 @@ func reproduceCmd(args []string) error {
 	}
 	env, err := reproduce.NewEnv(*backendName, *out)
 	if err != nil {
+		return err
+	}
+	// Last of the checks, as it creates the folder: a bad flag or name leaves nothing behind.
+	if err := checkOutDir(*out); err != nil {
 		return err
 	}
 	fmt.Printf("convnotes reproduce: %d experiment(s), %s profile, %s\n", len(exps), profile, backend.Describe(env.Backend))

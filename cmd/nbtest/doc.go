@@ -10,7 +10,9 @@
 // notebooks in it. Flags come before the paths. The last line printed is
 // exactly "N passed, N failed"; the exit status is 1 when any notebook failed
 // and 2 on a usage error. An empty set of notebooks prints "0 passed, 0 failed"
-// and exits 0.
+// and exits 0. SIGINT, SIGTERM or SIGHUP stops the running cell, shuts its
+// kernel down (the kernel's folder removed) and starts no other notebook;
+// nbtest then exits with 128 + the signal's number (143 for SIGTERM).
 //
 // The kernel gets CONVNOTES_QUICK=1 in the quick profile (the default, as in
 // CI) and CONVNOTES_QUICK=0 with --quick=false; notebooks read it to shrink
@@ -18,7 +20,8 @@
 //
 // A notebook fails on: invalid notebook JSON or a notebook that breaks the
 // nbformat 4 schema (Jupyter refuses those: missing fields or cell ids, tags
-// with commas, ...); a compile error; a panic; a
+// with commas, ...); a notebook for another language's kernel ("not a Go
+// notebook"); a cell line longer than kernel.MaxLineBytes; a compile error; a panic; a
 // program that exits non-zero; a "!" or %%bash shell command that exits
 // non-zero (GoNB itself only prints "exit status N" there); kernel death; a
 // cell running past its timeout; or an expectation declared in the cell's
@@ -26,11 +29,17 @@
 // fails to run (later cells depend on it); expectation failures are all
 // reported. Each failure names the notebook, the cell number (1-based,
 // counting every cell, as the REPL's :list does), the cell's first lines and
-// the error text.
+// the error text: at most 40 lines of at most 300 bytes each, and for an
+// output that does not match, its last 10 lines and its size.
+//
+// A cell ends when its program ends; on Linux whatever it left running
+// (background children, setsid ones included) is killed then (see package
+// kernel).
 //
 // --write saves each executed notebook in place with its new outputs (images
 // included) as nbformat 4 JSON, keeping cell ids and metadata; cells that were
-// skipped keep their old outputs.
+// skipped keep their old outputs. A notebook named through a symbolic link is
+// written to the link's target; the link stays.
 //
 // --install-kernel writes the Jupyter kernelspec (kernel.json) that runs the
 // pinned gonb on this checkout (make kernel).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,7 +41,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nbtest: --timeout must be positive")
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stopped, stop := stopOnSignals()
 	defer stop()
 	root, err := kernel.FindModuleRoot(".")
 	if err != nil {
@@ -72,8 +73,38 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		failed++
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+	if sig := stopped(); sig != 0 {
+		return 128 + int(sig)
+	}
 	if failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// stopOnSignals returns a context cancelled by SIGINT, SIGTERM or SIGHUP, a
+// function returning the signal that cancelled it (0: none), and one that
+// stops catching them. The signals stay caught until then, so that a second
+// one cannot cut the kernels' clean-up short; nbtest then exits with status
+// 128 + the signal's number (143 for SIGTERM), as the signal would have.
+func stopOnSignals() (ctx context.Context, stopped func() syscall.Signal, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var got atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			s, _ := sig.(syscall.Signal)
+			got.Store(int32(s))
+			cancel(fmt.Errorf("stopped by %v", sig))
+		case <-done:
+		}
+	}()
+	return ctx, func() syscall.Signal { return syscall.Signal(got.Load()) }, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,8 +43,8 @@ const sleepyNotebook = `{"cells": [{"cell_type": "code", "execution_count": null
  "nbformat": 4, "nbformat_minor": 5}`
 
 // TestSignalsRemoveKernelFolder stops nbtest with SIGTERM and SIGHUP in the
-// middle of a cell: it must exit with a failure, kill the cell and remove
-// the kernel's folder.
+// middle of a cell: it must kill the cell, remove the kernel's folder and
+// exit as the signal would have (143 for SIGTERM, 129 for SIGHUP).
 func TestSignalsRemoveKernelFolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts gonb kernels")
@@ -84,8 +86,11 @@ func TestSignalsRemoveKernelFolder(t *testing.T) {
 			case <-time.After(time.Minute):
 				t.Fatalf("nbtest did not exit within a minute of %v:\n%s", sig, out.String())
 			}
-			if code := cmd.ProcessState.ExitCode(); code != 1 {
-				t.Errorf("exit code %d (%v), want 1:\n%s", code, err, out.String())
+			if code := cmd.ProcessState.ExitCode(); code != 128+int(sig) {
+				t.Errorf("exit code %d (%v), want %d:\n%s", code, err, 128+int(sig), out.String())
+			}
+			if strings.Contains(out.String(), "restart") {
+				t.Errorf("nbtest tried to restart the kernel:\n%s", out.String())
 			}
 			if left, _ := filepath.Glob(filepath.Join(tmp, "convnotes-kernel-*")); len(left) > 0 {
 				t.Errorf("kernel folder left after %v: %v\n%s", sig, left, out.String())
@@ -140,6 +145,9 @@ func TestVerdicts(t *testing.T) {
 		{file: "unknown_tag.ipynb", wantCell: 1, wantMsg: `unknown tag "nbtest:expect-pgn"`},
 		{file: "invalid.ipynb", wantCell: 0, wantMsg: "invalid JSON at line 4"},
 		{file: "comma_tag.ipynb", wantCell: 0, wantMsg: `cell 1: tag "nbtest:expect=a, b" contains a comma`},
+		{file: "stdin.ipynb", wantPass: true},
+		{file: "leftovers.ipynb", wantPass: true},
+		{file: "python.ipynb", wantCell: 0, wantMsg: `not a Go notebook: its kernel is "python3", for python`},
 	}
 	names := make([]string, len(tests))
 	for i, tc := range tests {
@@ -357,5 +365,44 @@ func TestEveryFigureArrives(t *testing.T) {
 	}
 	if pngs != 12 {
 		t.Errorf("%d of 12 figures reached the notebook", pngs)
+	}
+}
+
+// TestBoundedReport fails expectations on 20 MB outputs, one line and many:
+// the report shows a bounded excerpt and the output's size.
+func TestBoundedReport(t *testing.T) {
+	r, err := parseRules([]string{"nbtest:expect=never-there"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 20 << 20
+	for name, text := range map[string]string{
+		"one line":   strings.Repeat("x", size),
+		"many lines": strings.Repeat(strings.Repeat("y", 99)+"\n", size/100),
+		"stderr":     "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := result{path: "big.ipynb"}
+			c := &nbformat.Cell{Source: "%%\nfmt.Print(big)"}
+			if name == "stderr" {
+				msg := errorText(errors.New("exit status 2"), []*nbformat.Output{{Type: "stream", Name: "stderr", Text: strings.Repeat("z", size)}})
+				res.failures = append(res.failures, failure{cell: 1, head: c.Head(3), msg: clip(msg)})
+			} else {
+				checkExpectations(r, []*nbformat.Output{{Type: "stream", Name: "stdout", Text: text}}, func(msg string) {
+					res.failures = append(res.failures, failure{cell: 1, head: c.Head(3), msg: clip(msg)})
+				})
+			}
+			var out bytes.Buffer
+			report(&out, res)
+			if out.Len() > 8<<10 {
+				t.Fatalf("report of %d bytes for a %d-byte output:\n%.2000s", out.Len(), size, out.String())
+			}
+			if name != "stderr" && !strings.Contains(out.String(), fmt.Sprintf("(%d bytes in", len(strings.TrimRight(text, "\n")))) {
+				t.Errorf("report does not give the output's size:\n%s", out.String())
+			}
+			if name != "many lines" && !strings.Contains(out.String(), "more bytes)") {
+				t.Errorf("report does not say that its line was cut:\n%s", out.String())
+			}
+		})
 	}
 }

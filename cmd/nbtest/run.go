@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/convnotes/convnotes/kernel"
 	"github.com/convnotes/convnotes/kernel/nbformat"
@@ -101,6 +102,10 @@ func runNotebook(ctx context.Context, cfg config, path string) (res result) {
 	nb, err := readValid(path)
 	if err != nil {
 		fail(0, nil, err.Error())
+		return res
+	}
+	if err := nb.CheckGo(); err != nil {
+		fail(0, nil, fmt.Sprintf("%s: %v", path, err))
 		return res
 	}
 	rules := make([]cellRules, len(nb.Cells))
@@ -249,21 +254,50 @@ func outputTail(outs []*nbformat.Output) string {
 	return "\noutput before that:" + indentTail(text)
 }
 
-// indentTail returns the last lines of text, indented, on new lines.
+// indentTail returns the last lines of text (at most 10, each cut to
+// maxLineBytes), indented, on new lines; above that, a first line says the
+// size of the whole text.
 func indentTail(text string) string {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(lines) > 10 {
-		lines = append([]string{"…"}, lines[len(lines)-10:]...)
+	text = strings.TrimRight(text, "\n")
+	lines := strings.Split(text, "\n")
+	var head []string
+	if len(lines) > 10 || len(text) > 10*maxLineBytes {
+		head = []string{fmt.Sprintf("(%d bytes in %d lines; the last %d:)", len(text), len(lines), min(len(lines), 10))}
 	}
-	return "\n  " + strings.Join(lines, "\n  ")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	for i, l := range lines {
+		lines[i] = cutLine(l)
+	}
+	return "\n  " + strings.Join(append(head, lines...), "\n  ")
 }
 
-// clip keeps the first maxErrorLines lines of msg, without ANSI colours.
+// maxLineBytes bounds each line of a failure report.
+const maxLineBytes = 300
+
+// cutLine cuts l to about maxLineBytes, at a rune boundary, saying how much was left out.
+func cutLine(l string) string {
+	if len(l) <= maxLineBytes {
+		return l
+	}
+	n := maxLineBytes
+	for n > 0 && !utf8.RuneStart(l[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", l[:n], len(l)-n)
+}
+
+// clip keeps the first maxErrorLines lines of msg, each cut to maxLineBytes,
+// without ANSI colours.
 func clip(msg string) string {
 	msg = strings.TrimSpace(stripANSI(msg))
 	lines := strings.Split(msg, "\n")
 	if len(lines) > maxErrorLines {
 		lines = append(lines[:maxErrorLines], fmt.Sprintf("… (%d more lines)", len(lines)-maxErrorLines))
+	}
+	for i, l := range lines {
+		lines[i] = cutLine(l)
 	}
 	return strings.Join(lines, "\n")
 }

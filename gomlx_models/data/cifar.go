@@ -290,6 +290,10 @@ func parseCIFARArchive(r io.Reader, archive string, files []string, records int)
 	return parts, nil
 }
 
+// maxCIFARBatchBytes bounds a CIFAR-10 batch read with no expected record count (the published batches hold
+// 30,730,000 bytes each).
+const maxCIFARBatchBytes = MaxIDXBytes
+
 // ParseCIFAR10Batch parses one CIFAR-10 batch file read from r: records of one label byte (0..9) and 3,072 pixel
 // bytes (red, green, blue planes of 32×32). With records > 0 the file must hold exactly that many records (the
 // published files hold [CIFAR10RecordsPerFile]); with records <= 0, any positive whole number. name is used in
@@ -306,14 +310,14 @@ func ParseCIFAR10Batch(r io.Reader, name string, records int) (im *Images, err e
 		return nil, &FileError{Path: name, Op: "parse CIFAR-10 batch", Err: cause,
 			Remedy: "the file is damaged or is not a CIFAR-10 binary batch; " + cifarRemedy}
 	}
-	limit := int64(MaxIDXBytes)
+	limit := int64(maxCIFARBatchBytes) + 1
 	if records > 0 {
 		limit = int64(records)*CIFAR10RecordBytes + 1
 	}
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(io.LimitReader(r, limit)); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return fail(fmt.Errorf("%w: the file ends after %d bytes (%w)", ErrTruncated, buf.Len(), err))
+			return fail(fmt.Errorf("%w: the file ends after %d bytes, inside a CIFAR-10 record (%w)", ErrTruncated, buf.Len(), err))
 		}
 		return fail(fmt.Errorf("read: %w", err))
 	}
@@ -321,14 +325,16 @@ func ParseCIFAR10Batch(r io.Reader, name string, records int) (im *Images, err e
 	n, rest := len(content)/CIFAR10RecordBytes, len(content)%CIFAR10RecordBytes
 	switch {
 	case records > 0 && len(content) > records*CIFAR10RecordBytes:
-		return fail(fmt.Errorf("%w: more than %d records of %d bytes", ErrTrailingData, records, CIFAR10RecordBytes))
+		return fail(fmt.Errorf("%w: more than %d CIFAR-10 records of %d bytes", ErrTrailingData, records, CIFAR10RecordBytes))
+	case records <= 0 && len(content) > maxCIFARBatchBytes:
+		return fail(fmt.Errorf("%w: more than %d bytes of CIFAR-10 records", ErrTooLarge, maxCIFARBatchBytes))
 	case rest != 0:
-		return fail(fmt.Errorf("%w: %d bytes is not a whole number of %d-byte records (%d records and %d bytes)",
+		return fail(fmt.Errorf("%w: %d bytes is not a whole number of %d-byte CIFAR-10 records (%d records and %d bytes)",
 			ErrTruncated, len(content), CIFAR10RecordBytes, n, rest))
 	case records > 0 && n != records:
-		return fail(fmt.Errorf("%w: %d records, want %d", ErrTruncated, n, records))
+		return fail(fmt.Errorf("%w: %d CIFAR-10 records, want %d", ErrTruncated, n, records))
 	case n == 0:
-		return fail(fmt.Errorf("%w: no records", ErrTruncated))
+		return fail(fmt.Errorf("%w: no CIFAR-10 records", ErrTruncated))
 	}
 	const img = cifarPlaneSize * CIFAR10Channels
 	out := &Images{Name: name, N: n, H: CIFAR10Side, W: CIFAR10Side, C: CIFAR10Channels,

@@ -89,6 +89,9 @@ func TestParseCIFAR10Batch(t *testing.T) {
 					t.Errorf("returned images with error")
 				}
 				assertFileError(t, err, tc.want, name)
+				if tc.want != ErrLabelRange && (strings.Contains(err.Error(), "IDX") || !strings.Contains(err.Error(), "CIFAR-10 record")) {
+					t.Errorf("error %q: want it in CIFAR-10 records, not IDX", err)
+				}
 				return
 			}
 			if err != nil {

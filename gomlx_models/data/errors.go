@@ -23,12 +23,15 @@ var (
 	// ErrBadRank: the IDX rank is outside 1..4, or is not the rank the dataset needs
 	// (3 or 4 for images, 1 for labels).
 	ErrBadRank = errors.New("unsupported IDX rank")
-	// ErrTooLarge: the dimensions in the header describe more data than this package will allocate.
-	ErrTooLarge = errors.New("IDX dimensions too large")
-	// ErrTruncated: the file ends before the header or the data the header announces is complete.
-	ErrTruncated = errors.New("truncated IDX file")
-	// ErrTrailingData: the file holds more bytes after the data the header announces.
-	ErrTrailingData = errors.New("trailing data after IDX payload")
+	// ErrTooLarge: the file (an IDX header's dimensions, or a CIFAR-10 batch) holds more data than this package
+	// will allocate.
+	ErrTooLarge = errors.New("too large to load")
+	// ErrTruncated: the file ends before its data is complete: the data an IDX header announces, or whole
+	// CIFAR-10 records. The message says which format.
+	ErrTruncated = errors.New("truncated file")
+	// ErrTrailingData: the file holds more bytes than its format allows: after the data an IDX header announces, or
+	// after the expected number of CIFAR-10 records.
+	ErrTrailingData = errors.New("trailing data")
 	// ErrCountMismatch: an image file and its label file disagree on the number of examples.
 	ErrCountMismatch = errors.New("image and label counts differ")
 	// ErrLabelRange: a label lies outside 0..numClasses-1.

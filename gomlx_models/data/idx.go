@@ -105,7 +105,7 @@ func ParseIDX(r io.Reader, name string) (idx *IDX, err error) {
 			return fmt.Errorf("while reading %s: %w", what, err)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("%w: file ends inside the %s", ErrTruncated, what)
+			return fmt.Errorf("%w: the IDX file ends inside the %s", ErrTruncated, what)
 		}
 		return fmt.Errorf("read %s: %w", what, err)
 	}
@@ -148,11 +148,11 @@ func ParseIDX(r io.Reader, name string) (idx *IDX, err error) {
 				dims[j] = int(uint32(dimBytes[4*j])<<24 | uint32(dimBytes[4*j+1])<<16 |
 					uint32(dimBytes[4*j+2])<<8 | uint32(dimBytes[4*j+3]))
 			}
-			return fail(fmt.Errorf("%w: dims %v describe more than %d bytes", ErrTooLarge, dims, uint64(MaxIDXBytes)))
+			return fail(fmt.Errorf("%w: IDX dims %v describe more than %d bytes", ErrTooLarge, dims, uint64(MaxIDXBytes)))
 		}
 	}
 	if total > math.MaxInt {
-		return fail(fmt.Errorf("%w: dims %v do not fit in memory", ErrTooLarge, dims))
+		return fail(fmt.Errorf("%w: IDX dims %v do not fit in memory", ErrTooLarge, dims))
 	}
 	want := int64(total)
 
@@ -164,7 +164,7 @@ func ParseIDX(r io.Reader, name string) (idx *IDX, err error) {
 	got := int64(buf.Len())
 	switch {
 	case got < want:
-		return fail(fmt.Errorf("%w: dims %v need %d data bytes, the file has %d", ErrTruncated, dims, want, got))
+		return fail(fmt.Errorf("%w: IDX dims %v need %d data bytes, the file has %d", ErrTruncated, dims, want, got))
 	case got > want:
 		extra, _ := io.CopyN(io.Discard, src, trailingCountLimit)
 		extra++ // the byte read past want.
@@ -173,7 +173,7 @@ func ParseIDX(r io.Reader, name string) (idx *IDX, err error) {
 			qual = "more than "
 			extra = trailingCountLimit
 		}
-		return fail(fmt.Errorf("%w: dims %v need %d data bytes, the file has %s%d more",
+		return fail(fmt.Errorf("%w: IDX dims %v need %d data bytes, the file has %s%d more",
 			ErrTrailingData, dims, want, qual, extra))
 	}
 	return &IDX{Name: name, Type: magic[2], Dims: dims, Data: buf.Bytes()}, nil

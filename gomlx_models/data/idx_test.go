@@ -225,7 +225,7 @@ func TestFromIDX(t *testing.T) {
 
 func TestFileErrorMessage(t *testing.T) {
 	e := &FileError{Path: "/d/f.gz", Op: "parse IDX", Err: ErrTruncated, Remedy: "get it again"}
-	if got, want := e.Error(), "/d/f.gz: parse IDX: truncated IDX file (fix: get it again)"; got != want {
+	if got, want := e.Error(), "/d/f.gz: parse IDX: truncated file (fix: get it again)"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	if !errors.Is(e, ErrTruncated) || errors.Is(e, ErrTrailingData) {

@@ -183,8 +183,11 @@ func readCheckpoint(path string, br *bufio.Reader) (*savedRun, error) {
 	magic, err := br.ReadString('\n')
 	switch {
 	case magic == checkpointMagic:
+	case strings.HasPrefix(magic, checkpointPrefix) && strings.HasSuffix(magic, "\r\n"):
+		return nil, bad("its first line ends in CRLF (\\r\\n): something converted its line endings (a text-mode copy, " +
+			"git's autocrlf), which also alters the binary payload")
 	case strings.HasPrefix(magic, checkpointPrefix) && err == nil:
-		return nil, bad("format %q, this build reads %q", strings.TrimSpace(magic), strings.TrimSpace(checkpointMagic))
+		return nil, bad("format %q, this build reads %q", strings.TrimSuffix(magic, "\n"), strings.TrimSuffix(checkpointMagic, "\n"))
 	default:
 		return nil, bad("not a convnotes checkpoint")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -85,6 +86,8 @@ func TestCheckpointIntegrity(t *testing.T) {
 		{"magic only", []byte(checkpointMagic), "no payload after the header"},
 		{"trailing data", append(bytes.Clone(data), 0), "data after the"},
 		{"old format", append([]byte("convnotes-checkpoint-v1\n"), data[len(header):]...), `format "convnotes-checkpoint-v1"`},
+		{"CRLF magic line", bytes.Replace(data, []byte("\n"), []byte("\r\n"), 1), "ends in CRLF"},
+		{"CRLF lines", bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n")), "ends in CRLF"},
 		{"foreign file", []byte("not a checkpoint"), "not a convnotes checkpoint"},
 		{"empty file", nil, "not a convnotes checkpoint"},
 		{"bad digest line", append([]byte(checkpointMagic+"md5:00 3\n"), "abc"...), "malformed digest line"},
@@ -109,6 +112,9 @@ func TestCheckpointIntegrity(t *testing.T) {
 			}
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error is not one line: %q", msg)
+			}
+			if m := regexp.MustCompile(`format "([^"]*)", this build reads "([^"]*)"`).FindStringSubmatch(msg); m != nil && m[1] == m[2] {
+				t.Errorf("error names two identical-looking formats: %q", msg)
 			}
 			after, err := os.ReadFile(ck)
 			if err != nil || !bytes.Equal(after, tc.file) {

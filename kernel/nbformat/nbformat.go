@@ -403,10 +403,15 @@ func (o *Output) marshalMap() map[string]any {
 }
 
 // WriteFile saves the notebook atomically (temporary file, then rename).
+// When path is a symbolic link, the file it points to is replaced and the
+// link kept.
 func (nb *Notebook) WriteFile(path string) error {
 	data, err := nb.Marshal()
 	if err != nil {
 		return err
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
