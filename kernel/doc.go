@@ -17,6 +17,11 @@
 // by SIGKILL; folders such a death leaves behind are removed by the next
 // Start in another process. Cell programs get an empty standard input.
 //
+// With [Options.Completion] the pinned gopls (go.mod's tool block) is built
+// once and put on the kernel's PATH, where GoNB finds it and answers complete
+// and inspect requests through it; [InstallKernelSpec] writes the kernelspec
+// (named [KernelSpecName]) that Jupyter starts the same kernel with.
+//
 // Every message sent is signed, and every message received is verified: a
 // message with a bad signature is dropped and counted ([Kernel.BadSignatures]).
 //
