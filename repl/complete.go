@@ -77,7 +77,7 @@ func goComplete(lines []string) bool {
 
 // commands are the REPL's own commands, for :help and completion.
 var commands = []struct{ name, args, help string }{
-	{":open", "PATH", "open a notebook (e.g. notebooks/01_lenet.ipynb)"},
+	{":open", "PATH", "open a notebook (e.g. notebooks/01_optimization.ipynb)"},
 	{":next", "", "show the next cell; run it if it is code (also :n)"},
 	{":run", "N", "show and run cell N of the open notebook"},
 	{":back", "", "step back one cell and show it (without running)"},
