@@ -275,8 +275,8 @@ func textOf(r *Reply) string {
 	return b.String()
 }
 
-// TestCompletionAndHover asks the kernel, as the page does on Tab and Shift-Tab, to complete "fmt.Pri" and to
-// describe fmt.Println: GoNB answers through the gopls of the kernelspec.
+// TestCompletionAndHover asks the kernel, as the page does on Tab and Shift-Tab, to complete "fmt.Pri" in a
+// cell's main body (after GoNB's "%%") and to describe fmt.Println: GoNB answers through the kernelspec's gopls.
 func TestCompletionAndHover(t *testing.T) {
 	s := server(t)
 	k := startKernel(t, s)
@@ -285,7 +285,7 @@ func TestCompletionAndHover(t *testing.T) {
 	var matches []string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		m, _, err := k.Complete(ctx, "fmt.Pri", len("fmt.Pri"))
+		m, _, err := k.Complete(ctx, "%%\nfmt.Pri", len("%%\nfmt.Pri"))
 		cancel()
 		if err != nil {
 			t.Fatal(err)

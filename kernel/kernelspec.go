@@ -42,13 +42,14 @@ func withProjectEnv(environ []string) []string {
 	return out
 }
 
-// quietLogFlags are GoNB's logging flags (klog's) for a kernel started by Jupyter: its log goes to logFile, not
-// to the Jupyter server's terminal, which then shows none of GoNB's start-up test lines ("Info message",
-// "Warning message", "Error message") or the stack traces it logs for every compile error; only a fatal error
-// still reaches the terminal. The file is truncated when it passes 16 MB.
+// quietLogFlags are GoNB's logging flags for a kernel started by Jupyter: its log goes to logFile, not to the
+// Jupyter server's terminal, which then shows none of GoNB's start-up test lines ("Info message", "Warning
+// message", "Error message") or the stack traces it logs for every compile error; only a fatal error still
+// reaches the terminal. GoNB sends informational lines to --extra_log (without it they go to a nil file) and
+// klog the others to -log_file, once each (-one_output); klog truncates the file when it passes 16 MB.
 func quietLogFlags(logFile string) []string {
-	return []string{"-logtostderr=false", "-alsologtostderr=false", "-stderrthreshold=FATAL", "-one_output",
-		"-log_file=" + logFile, "-log_file_max_size=16"}
+	return []string{"--extra_log=" + logFile, "-logtostderr=false", "-alsologtostderr=false",
+		"-stderrthreshold=FATAL", "-one_output", "-log_file=" + logFile, "-log_file_max_size=16"}
 }
 
 // KernelSpec is a Jupyter kernelspec (kernel.json).

@@ -113,7 +113,8 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 		return out, len([]rune(before))
 	}
-	code := strings.Join(append(append([]string{}, c.r.pending...), before), "\n")
+	// Statements are completed where they run, in GoNB's main body: the "%%" that autoMain adds.
+	code := autoMain(strings.Join(append(append([]string{}, c.r.pending...), before), "\n"))
 	cursor := len([]rune(code))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
