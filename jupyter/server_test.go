@@ -281,7 +281,8 @@ func TestCompletionAndHover(t *testing.T) {
 	s := server(t)
 	k := startKernel(t, s)
 	// GoNB starts gopls with the kernel and connects to it 12 s later; gopls then loads the workspace.
-	deadline := time.Now().Add(5 * time.Minute)
+	// On two busy cores gopls can take minutes to load the workspace (this module and GoMLX).
+	deadline := time.Now().Add(8 * time.Minute)
 	var matches []string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -503,7 +503,7 @@ func TestPTY(t *testing.T) {
 	// Tab completes through GoNB's gopls, which starts with the kernel and answers once it has loaded the
 	// workspace: press Tab until the line reads fmt.Println.
 	p.send("fmt.Printl")
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(8 * time.Minute)
 	for !strings.Contains(p.screen(), "go> fmt.Println") {
 		if time.Now().After(deadline) {
 			t.Fatalf("Tab never completed fmt.Printl:\n%s", p.screen())
