@@ -371,7 +371,8 @@ func TestNonInteractive(t *testing.T) {
 		"no notebook open",
 		"opened testdata/steps.ipynb: 4 cells (2 code)",
 		"── [1/4] markdown", "LENET, STEP BY STEP", "The idea: convolutions share weights, see the paper <http://yann.lecun.com>.",
-		"  • second point with $y = Wx + b$", `\sigma(x) = \frac{1}{1+e^{-x}}`,
+		"  • second point with y = Wx + b, a list item long enough to wrap on an eighty-column terminal,\n    continued",
+		"  • a residual block computes F(x) = BN(W₂ ∗ ReLU(…))", "σ(x) = 1/(1+e⁻ˣ)",
 		"── [2/4] code", "│ func double(x int) int { return 2 * x }", "first cell says 42", "✓ cell 2 done",
 		">   2 code     import \"fmt\"",
 		"testdata/steps.ipynb: at cell 2 of 4 (code), section \"LeNet, step by step\"",
@@ -464,6 +465,12 @@ func (p *ptySession) waitFor(want string, d time.Duration) {
 	p.t.Fatalf("screen never showed %q:\n%s", want, p.screen())
 }
 
+// lastLine returns the last non-blank line of a screen, without trailing spaces.
+func lastLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	return strings.TrimRight(lines[len(lines)-1], " ")
+}
+
 // childCmd is the shell command that runs the test binary as the REPL with env (KEY=VALUE …).
 func childCmd(t *testing.T, self string, env ...string) string {
 	t.Helper()
@@ -504,7 +511,7 @@ func TestPTY(t *testing.T) {
 	// workspace: press Tab until the line reads fmt.Println.
 	p.send("fmt.Printl")
 	deadline := time.Now().Add(8 * time.Minute)
-	for !strings.Contains(p.screen(), "go> fmt.Println") {
+	for lastLine(p.screen()) != "go> fmt.Println" {
 		if time.Now().After(deadline) {
 			t.Fatalf("Tab never completed fmt.Printl:\n%s", p.screen())
 		}
