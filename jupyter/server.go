@@ -147,16 +147,24 @@ func StartServer(ctx context.Context, opts ServerOptions) (*Server, error) {
 	return s, nil
 }
 
-// serverEnv returns environ without the caller's Jupyter folders, with the server's private ones.
+// buildSettings are the Go settings of the Makefile (and of a test run under it) that a user's Jupyter server,
+// started from a plain shell, does not have: the server gets none of them, so the kernels get only what the
+// kernelspec gives them.
+var buildSettings = map[string]bool{"GOEXPERIMENT": true, "GOFLAGS": true, "GOMLX_NO_AUTO_INSTALL": true,
+	"GOPROXY": true, "GOTOOLCHAIN": true, "GOWORK": true}
+
+// serverEnv returns environ without the caller's Jupyter folders and Go build settings, with the system's
+// PATH and the server's private Jupyter folders.
 func serverEnv(environ []string, dataDir, dir string) []string {
-	env := make([]string, 0, len(environ)+5)
+	env := make([]string, 0, len(environ)+6)
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "JUPYTER_") {
+		if strings.HasPrefix(name, "JUPYTER_") || buildSettings[name] || name == "PATH" {
 			continue
 		}
 		env = append(env, kv)
 	}
+	env = append(env, "PATH=/usr/local/bin:/usr/bin:/bin")
 	return append(env, "JUPYTER_DATA_DIR="+dataDir, "JUPYTER_CONFIG_DIR="+filepath.Join(dir, "config"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(dir, "runtime"), "JUPYTER_PLATFORM_DIRS=0",
 		"PYDEVD_DISABLE_FILE_VALIDATION=1")
