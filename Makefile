@@ -76,7 +76,8 @@ torch:
 bench-cuda:
 	scripts/bench_cuda.sh $(BENCHFLAGS)
 
-## kernel: install the Jupyter kernelspec "gonb" pointing at this checkout's pinned GoNB
+## kernel: install the Jupyter kernelspec "convnotes-go" (this checkout's pinned GoNB, gopls and Go toolchain);
+## it prints where it went and how to remove it
 kernel:
 	scripts/install_kernel.sh
 
@@ -88,9 +89,10 @@ nbtest:
 notebooks: data
 	$(GO) run ./cmd/nbtest --quick=false --write --timeout 60m $(NB)
 
-## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one
+## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one, ARGS=--quick
+## (or CONVNOTES_QUICK=1) for the quick profile, ARGS="--timeout 5m" and the other flags of convnotes repl
 repl: build
-	$(BIN)/convnotes repl $(NB)
+	$(BIN)/convnotes repl $(ARGS) $(NB)
 
 clean:
 	rm -rf .cache $(OUT) $(OUT)-quick figures

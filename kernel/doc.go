@@ -30,6 +30,11 @@
 // longer than [MaxLineBytes] is refused before it is sent ([ErrLineTooLong]):
 // GoNB's time grows faster than linearly with a line's length.
 //
+// With [Options.Completion] the pinned gopls (go.mod's tool block) is built
+// once and put on the kernel's PATH, where GoNB finds it and answers complete
+// and inspect requests through it; [InstallKernelSpec] writes the kernelspec
+// (named [KernelSpecName]) that Jupyter starts the same kernel with.
+//
 // Every message sent is signed, and every message received is verified: a
 // message with a bad signature is dropped and counted ([Kernel.BadSignatures]).
 //

@@ -71,6 +71,9 @@ type Options struct {
 	// HTMLErrors makes GoNB render compile errors as HTML (as in Jupyter);
 	// by default they are plain text (gonb --raw_error), for terminals and nbtest.
 	HTMLErrors bool
+	// Completion builds the pinned gopls (once) and puts it on the kernel's PATH, where GoNB finds it and
+	// answers complete and inspect requests through it. Off, those replies are empty and no gopls runs.
+	Completion bool
 }
 
 // State is the execution state of a kernel.
@@ -151,6 +154,11 @@ func Start(ctx context.Context, opts Options) (*Kernel, error) {
 	tools, err := EnsureTools(ctx, opts.ModuleRoot, opts.ToolsDir)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Completion {
+		if err := tools.EnsureGopls(ctx, opts.ModuleRoot); err != nil {
+			return nil, err
+		}
 	}
 	k := &Kernel{opts: opts, tools: tools}
 	s, err := k.startSession(ctx)
@@ -380,7 +388,11 @@ func (k *Kernel) startSession(ctx context.Context) (*session, error) {
 	}
 	cmd := exec.Command(k.tools.Gonb, args...)
 	cmd.Dir = k.opts.Dir
-	cmd.Env = kernelEnv(os.Environ(), k.tools.Dir, tmp, k.opts.Env)
+	pathDirs := k.tools.Dir
+	if k.opts.Completion {
+		pathDirs += string(os.PathListSeparator) + k.tools.LSPDir
+	}
+	cmd.Env = kernelEnv(os.Environ(), pathDirs, tmp, k.opts.Env)
 	if k.opts.OnInput == nil {
 		if cmd.Env, err = withBashEnv(cmd.Env, dir); err != nil {
 			removeDirs()
@@ -447,10 +459,11 @@ func uuidFormat(id string) string {
 }
 
 // kernelEnv returns the environment of the kernel process: the inherited one
-// with the tools directory first on PATH, TMPDIR set to the session's
+// with the tools directories (a PATH list) first on PATH, TMPDIR set to the session's
 // directory (removed at shutdown, so nothing is left behind even if the
 // kernel is killed), no fetching of modules (GOPROXY=off), the local Go
-// toolchain, no outer go.work, and then extra (which wins).
+// toolchain, no outer go.work, the Makefile's build settings where the
+// environment has none (ProjectEnv), and then extra (which wins).
 func kernelEnv(environ []string, toolsDir, tmpDir string, extra []string) []string {
 	drop := map[string]bool{"GOWORK": true, "GOPROXY": true, "GOTOOLCHAIN": true, "TMPDIR": true, "PATH": true}
 	path := ""
@@ -470,7 +483,7 @@ func kernelEnv(environ []string, toolsDir, tmpDir string, extra []string) []stri
 	} else {
 		path = toolsDir + string(os.PathListSeparator) + path
 	}
-	env = append(env, "PATH="+path, "TMPDIR="+tmpDir, "GOPROXY=off", "GOTOOLCHAIN=local")
+	env = append(withProjectEnv(env), "PATH="+path, "TMPDIR="+tmpDir, "GOPROXY=off", "GOTOOLCHAIN=local")
 	return append(env, extra...)
 }
 

@@ -15,11 +15,13 @@ import (
 // ModulePath is the import path of this project's module; cells import its packages.
 const ModulePath = "github.com/convnotes/convnotes"
 
-// gonbPackage and goimportsPackage are the Go tool dependencies (go.mod "tool"
-// block) that provide the kernel and the import fixer GoNB runs on each cell.
+// gonbPackage, goimportsPackage and goplsPackage are the Go tool dependencies (go.mod "tool" block) that
+// provide the kernel, the import fixer GoNB runs on each cell, and the language server GoNB asks for
+// completions and hover help.
 const (
 	gonbPackage      = "github.com/janpfeifer/gonb"
 	goimportsPackage = "golang.org/x/tools/cmd/goimports"
+	goplsPackage     = "golang.org/x/tools/gopls"
 )
 
 // Tools locates the pinned binaries a GoNB kernel needs.
@@ -36,9 +38,19 @@ type Tools struct {
 	Go string
 	// Supervisor runs the kernel and reaps what it starts (Linux; empty elsewhere): see package kernel/supervisor.
 	Supervisor string
-	// Key names the pinned versions (gonb, x/tools, Go) the binaries were built from.
+	// LSPDir holds gopls, alone: a kernel finds it (and GoNB starts it, for completion and hover) only when
+	// this folder is on its PATH, so kernels that need no completion (nbtest) do not spend CPU on it.
+	LSPDir string
+	// Gopls is LSPDir/gopls, built by EnsureGopls.
+	Gopls string
+	// Key names the pinned versions (gonb, x/tools, gopls, Go) the binaries were built from.
 	Key string
+	// GonbVersion and GoVersion are the pinned GoNB module version and the Go toolchain version.
+	GonbVersion, GoVersion string
 }
+
+// Describe names the pinned GoNB and Go versions, e.g. "GoNB v0.11.5, go1.27.3".
+func (t *Tools) Describe() string { return "GoNB " + t.GonbVersion + ", " + t.GoVersion }
 
 // FindModuleRoot walks up from dir to the directory whose go.mod declares
 // ModulePath, and returns it.
@@ -141,7 +153,7 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 	if err != nil {
 		return nil, err
 	}
-	versions, err := goCmd(ctx, goBin, moduleRoot, "list", "-m", "-f", "{{.Path}}@{{.Version}}", gonbPackage, "golang.org/x/tools")
+	versions, err := goCmd(ctx, goBin, moduleRoot, "list", "-m", "-f", "{{.Path}}@{{.Version}}", gonbPackage, "golang.org/x/tools", goplsPackage)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: pinned gonb/x/tools versions in %s: %w", moduleRoot, err)
 	}
@@ -152,7 +164,17 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 	key := strings.Join(strings.Fields(versions+" "+goVersion), " ")
 	sum := sha256.Sum256([]byte(key))
 	t := &Tools{Dir: filepath.Join(cacheDir, hex.EncodeToString(sum[:6])), Key: key}
+	for _, f := range strings.Fields(key) {
+		if v, ok := strings.CutPrefix(f, gonbPackage+"@"); ok {
+			t.GonbVersion = v
+		}
+		if strings.HasPrefix(f, "go1") {
+			t.GoVersion = f
+		}
+	}
 	t.Gonb = filepath.Join(t.Dir, "gonb")
+	t.LSPDir = filepath.Join(t.Dir, "lsp")
+	t.Gopls = filepath.Join(t.LSPDir, "gopls")
 	t.Goimports = filepath.Join(t.Dir, "goimports")
 	t.Go = filepath.Join(t.Dir, "go")
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
@@ -162,22 +184,8 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 		return nil, err
 	}
 	for _, b := range []struct{ pkg, out string }{{gonbPackage, t.Gonb}, {goimportsPackage, t.Goimports}} {
-		if fi, err := os.Stat(b.out); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			continue
-		}
-		// Build to a unique name, then rename: concurrent builders never see a partial binary.
-		tmp, err := os.CreateTemp(t.Dir, filepath.Base(b.out)+".tmp*")
-		if err != nil {
-			return nil, fmt.Errorf("kernel: build %s: %w", b.pkg, err)
-		}
-		_ = tmp.Close()
-		if _, err := goCmd(ctx, goBin, moduleRoot, "build", "-o", tmp.Name(), b.pkg); err != nil {
-			_ = os.Remove(tmp.Name())
-			return nil, fmt.Errorf("kernel: build pinned %s: %w", b.pkg, err)
-		}
-		if err := os.Rename(tmp.Name(), b.out); err != nil {
-			_ = os.Remove(tmp.Name())
-			return nil, fmt.Errorf("kernel: install %s: %w", b.out, err)
+		if err := buildTool(ctx, goBin, moduleRoot, b.pkg, b.out); err != nil {
+			return nil, err
 		}
 	}
 	if t.Supervisor, err = ensureSupervisor(ctx, goBin, t.Dir); err != nil {
@@ -187,4 +195,34 @@ func EnsureTools(ctx context.Context, moduleRoot, cacheDir string) (*Tools, erro
 		return nil, fmt.Errorf("kernel: write tools versions: %w", err)
 	}
 	return t, nil
+}
+
+// EnsureGopls builds the pinned gopls into t.LSPDir the first time (a few minutes on two cores) and reuses it.
+func (t *Tools) EnsureGopls(ctx context.Context, moduleRoot string) error {
+	if err := os.MkdirAll(t.LSPDir, 0o755); err != nil {
+		return fmt.Errorf("kernel: create gopls dir: %w", err)
+	}
+	return buildTool(ctx, t.Go, moduleRoot, goplsPackage, t.Gopls)
+}
+
+// buildTool builds the tool package pkg, pinned by moduleRoot's go.mod, to out with goBin, unless an executable
+// is there already. It builds to a unique name, then renames: concurrent builders never see a partial binary.
+func buildTool(ctx context.Context, goBin, moduleRoot, pkg, out string) error {
+	if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("kernel: build %s: %w", pkg, err)
+	}
+	_ = tmp.Close()
+	if _, err := goCmd(ctx, goBin, moduleRoot, "build", "-o", tmp.Name(), pkg); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("kernel: build pinned %s: %w", pkg, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("kernel: install %s: %w", out, err)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,9 +28,15 @@ func TestKernelEnv(t *testing.T) {
 	want := map[string]string{
 		"PATH": "/tools" + string(os.PathListSeparator) + "/usr/bin", "HOME": "/root", "TMPDIR": "/sess/tmp",
 		"GOPROXY": "off", "GOTOOLCHAIN": "local", "CONVNOTES_QUICK": "1",
+		"GOEXPERIMENT": "simd", "GOFLAGS": "-buildvcs=false", "GOMLX_NO_AUTO_INSTALL": "1",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("env = %v\nwant %v", got, want)
+	}
+	// A setting of the caller's own (here: build without SIMD) wins over the project's.
+	env = kernelEnv([]string{"PATH=/usr/bin", "GOEXPERIMENT="}, "/tools", "/sess/tmp", nil)
+	if !slices.Contains(env, "GOEXPERIMENT=") || slices.Contains(env, "GOEXPERIMENT=simd") {
+		t.Errorf("env = %v, want the caller's empty GOEXPERIMENT kept", env)
 	}
 }
 
@@ -128,25 +135,29 @@ func TestConnectionFile(t *testing.T) {
 
 func TestInstallKernelSpec(t *testing.T) {
 	if testing.Short() {
-		t.Skip("may build gonb")
+		t.Skip("may build gonb and gopls")
 	}
 	root, err := FindModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The installing shell's PATH and Go settings must not reach the kernelspec.
+	t.Setenv("PATH", "/opt/installer-only/shims:"+os.Getenv("PATH"))
+	t.Setenv("GOEXPERIMENT", "")
 	data := t.TempDir()
 	tests := []struct {
 		name    string
 		wantErr bool
-	}{{"gonb", false}, {"../escape", true}, {"", true}}
+	}{{KernelSpecName, false}, {"../escape", true}, {"", true}}
 	for _, tc := range tests {
-		path, err := InstallKernelSpec(context.Background(), root, "", data, tc.name)
+		inst, err := InstallKernelSpec(context.Background(), root, "", data, tc.name)
 		if (err != nil) != tc.wantErr {
 			t.Fatalf("InstallKernelSpec(%q) error = %v, wantErr %v", tc.name, err, tc.wantErr)
 		}
 		if err != nil {
 			continue
 		}
+		path := filepath.Join(inst.Dir, "kernel.json")
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -155,12 +166,28 @@ func TestInstallKernelSpec(t *testing.T) {
 		if err := json.Unmarshal(raw, &spec); err != nil {
 			t.Fatal(err)
 		}
-		if path != filepath.Join(data, "kernels", "gonb", "kernel.json") || len(spec.Argv) != 4 ||
-			spec.Argv[2] != "{connection_file}" || spec.Argv[3] != "--go_work="+root || spec.Env["GOPROXY"] != "off" {
+		if path != filepath.Join(data, "kernels", KernelSpecName, "kernel.json") || len(spec.Argv) < 4 ||
+			spec.Argv[2] != "{connection_file}" || spec.Argv[3] != "--go_work="+root || spec.Env["GOPROXY"] != "off" ||
+			spec.Env["GOTOOLCHAIN"] != "local" || spec.Env["GOEXPERIMENT"] != "simd" || spec.Env["GOMODCACHE"] == "" {
 			t.Errorf("kernelspec at %s = %+v", path, spec)
 		}
-		if fi, err := os.Stat(spec.Argv[0]); err != nil || fi.Mode()&0o111 == 0 {
-			t.Errorf("kernelspec binary %s not executable: %v", spec.Argv[0], err)
+		if !strings.Contains(spec.DisplayName, "convnotes") || !strings.Contains(spec.DisplayName, "GoNB v") {
+			t.Errorf("display name %q does not say it is the convnotes kernel and its GoNB", spec.DisplayName)
+		}
+		if !slices.Contains(spec.Argv, "-logtostderr=false") || !slices.Contains(spec.Argv, "-log_file="+inst.LogFile) {
+			t.Errorf("kernelspec argv %q does not send GoNB's log to %s", spec.Argv, inst.LogFile)
+		}
+		dirs := strings.Split(spec.Env["PATH"], string(os.PathListSeparator))
+		system := strings.Split(SystemPath, string(os.PathListSeparator))
+		for _, d := range dirs {
+			if !strings.HasPrefix(d, filepath.Dir(inst.LogFile)) && !slices.Contains(system, d) {
+				t.Errorf("kernelspec PATH has %s, neither a tools folder nor a system one: %s", d, spec.Env["PATH"])
+			}
+		}
+		for _, bin := range []string{spec.Argv[0], filepath.Join(dirs[0], "go"), filepath.Join(dirs[1], "gopls")} {
+			if fi, err := os.Stat(bin); err != nil || fi.Mode()&0o111 == 0 {
+				t.Errorf("kernelspec program %s not executable: %v", bin, err)
+			}
 		}
 	}
 }

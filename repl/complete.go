@@ -77,7 +77,7 @@ func goComplete(lines []string) bool {
 
 // commands are the REPL's own commands, for :help and completion.
 var commands = []struct{ name, args, help string }{
-	{":open", "PATH", "open a notebook (e.g. notebooks/01_lenet.ipynb)"},
+	{":open", "PATH", "open a notebook (e.g. notebooks/01_optimization.ipynb)"},
 	{":next", "", "show the next cell; run it if it is code (also :n)"},
 	{":run", "N", "show and run cell N of the open notebook"},
 	{":back", "", "step back one cell and show it (without running)"},
@@ -113,7 +113,8 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 		return out, len([]rune(before))
 	}
-	code := strings.Join(append(append([]string{}, c.r.pending...), before), "\n")
+	// Statements are completed where they run, in GoNB's main body: the "%%" that autoMain adds.
+	code := autoMain(strings.Join(append(append([]string{}, c.r.pending...), before), "\n"))
 	cursor := len([]rune(code))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

@@ -31,14 +31,17 @@ var (
 // renderMarkdown turns a markdown cell into readable terminal text:
 // headings stand out (underlined for levels 1–2), lists get bullets, code
 // blocks are indented, links show their target, and LaTeX ($…$, $$…$$) is
-// left as written, which reads fine as text. Paragraphs are wrapped to width.
+// rendered as Unicode text (texToText). Paragraphs and list items are wrapped
+// to width; a list item's continuation lines, in the source and when
+// wrapped, keep the item's indentation.
 func renderMarkdown(src string, st style, width int) string {
 	var out []string
 	var para []string
+	prefix := "" // first-line prefix of the paragraph or list item in para
 	flush := func() {
 		if len(para) > 0 {
-			out = append(out, wrap(strings.Join(para, " "), width, "")...)
-			para = nil
+			out = append(out, wrap(strings.Join(para, " "), width, prefix)...)
+			para, prefix = nil, ""
 		}
 	}
 	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
@@ -60,15 +63,18 @@ func renderMarkdown(src string, st style, width int) string {
 		if trimmed == "$$" || (strings.HasPrefix(trimmed, "$$") && !strings.HasSuffix(trimmed[2:], "$$")) ||
 			(inMath && strings.HasSuffix(trimmed, "$$")) {
 			flush()
-			out = append(out, "    "+trimmed)
+			if math := texToText(strings.Trim(trimmed, "$")); math != "" {
+				out = append(out, "    "+math)
+			}
 			inMath = !inMath
 			continue
 		}
-		if inMath || (strings.HasPrefix(trimmed, "$$") && strings.HasSuffix(trimmed, "$$")) {
+		if inMath || (len(trimmed) > 4 && strings.HasPrefix(trimmed, "$$") && strings.HasSuffix(trimmed, "$$")) {
 			flush()
-			out = append(out, "    "+trimmed)
+			out = append(out, "    "+texToText(strings.Trim(trimmed, "$")))
 			continue
 		}
+		item := prefix != ""
 		switch {
 		case trimmed == "":
 			flush()
@@ -96,13 +102,15 @@ func renderMarkdown(src string, st style, width int) string {
 		case mdBullet.MatchString(line):
 			flush()
 			m := mdBullet.FindStringSubmatch(line)
-			indent := strings.Repeat(" ", len(m[1]))
-			out = append(out, wrap(inline(m[2], st), width, indent+"  • ")...)
+			prefix = strings.Repeat(" ", len(m[1])) + "  • "
+			para = append(para, inline(m[2], st))
 		case mdNumbered.MatchString(line):
 			flush()
 			m := mdNumbered.FindStringSubmatch(line)
-			indent := strings.Repeat(" ", len(m[1]))
-			out = append(out, wrap(inline(m[3], st), width, indent+"  "+m[2]+". ")...)
+			prefix = strings.Repeat(" ", len(m[1])) + "  " + m[2] + ". "
+			para = append(para, inline(m[3], st))
+		case item && !strings.HasPrefix(trimmed, "|"):
+			para = append(para, inline(trimmed, st)) // the item's text goes on
 		case strings.HasPrefix(trimmed, "|"), strings.HasPrefix(trimmed, ">"), strings.HasPrefix(line, "    "):
 			flush() // tables, quotes and indented code keep their layout
 			out = append(out, inline(line, st))
@@ -117,8 +125,16 @@ func renderMarkdown(src string, st style, width int) string {
 	return strings.Join(out, "\n")
 }
 
-// inline renders emphasis, inline code and links.
+// mdMath matches inline TeX, $…$: no space inside either dollar, and no digit right after the closing one
+// (so "$5 and $10" stays text).
+var mdMath = regexp.MustCompile(`\$([^\s$](?:[^$\n]*[^\s$])?)\$([^\d]|$)`)
+
+// inline renders inline math, emphasis, inline code and links.
 func inline(s string, st style) string {
+	s = mdMath.ReplaceAllStringFunc(s, func(m string) string {
+		g := mdMath.FindStringSubmatch(m)
+		return texToText(g[1]) + g[2]
+	})
 	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
 		g := mdLink.FindStringSubmatch(m)
 		if strings.HasPrefix(m, "!") {

@@ -97,6 +97,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	if r.interactive {
+		if tty, ok := cfg.In.(*os.File); ok {
+			defer takeTerminal(tty)()
+		}
 		fmt.Fprintln(cfg.Out, "starting the GoNB kernel… (:help for help, Ctrl-D to quit)")
 	}
 	// Deferred first, so run last: the signals stay caught during the clean-up.
@@ -523,18 +526,23 @@ func (r *REPL) list() {
 		if i == r.pos {
 			mark = "> "
 		}
-		first := ""
-		for _, l := range strings.Split(c.Source, "\n") {
-			if t := strings.TrimSpace(l); t != "" {
-				first = t
-				break
-			}
-		}
+		first := firstLine(c.Source)
 		if runeLen(first) > 60 {
 			first = string([]rune(first)[:59]) + "…"
 		}
 		fmt.Fprintf(r.cfg.Out, "%s%3d %-8s %s\n", mark, i+1, c.Type, first)
 	}
+}
+
+// firstLine returns the first line of a cell that says what it does: not blank, and not GoNB's "%%"
+// marker that starts most code cells.
+func firstLine(src string) string {
+	for _, l := range strings.Split(src, "\n") {
+		if t := strings.TrimSpace(l); t != "" && t != "%%" {
+			return t
+		}
+	}
+	return ""
 }
 
 // where prints the notebook, the position and the current section heading.

@@ -27,9 +27,14 @@ import (
 // streams: the pty test runs it inside tmux.
 const childEnv = "CONVNOTES_REPL_TEST_CHILD"
 
+// completionEnv turns on the child REPL's completion (gopls): only the pty test that tries Tab pays for it.
+const completionEnv = "CONVNOTES_REPL_TEST_COMPLETION"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
-		err := Run(context.Background(), Config{HistoryFile: os.Getenv("CONVNOTES_REPL_TEST_HISTORY")})
+		// As convnotes repl configures it: the profile from CONVNOTES_QUICK, completion on request.
+		err := Run(context.Background(), Config{HistoryFile: os.Getenv("CONVNOTES_REPL_TEST_HISTORY"),
+			Kernel: kernel.Options{Env: ProfileEnv(QuickFromEnv()), Completion: os.Getenv(completionEnv) == "1"}})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -99,8 +104,13 @@ func TestRenderMarkdown(t *testing.T) {
 		{"code fence", "```go\nx := 1\n```", []string{"    (go)", "    x := 1"}, []string{"```"}},
 		{"link", "see [paper](http://x.org/p.pdf)", []string{"paper <http://x.org/p.pdf>"}, nil},
 		{"bold", "a **strong** word", []string{"a strong word"}, []string{"**"}},
-		{"latex inline", "loss $L = -\\sum y \\log p$ here", []string{"$L = -\\sum y \\log p$"}, nil},
-		{"latex block", "$$\n\\frac{a}{b}\n$$", []string{"    $$\n    \\frac{a}{b}\n    $$"}, nil},
+		{"latex inline", "loss $L = -\\sum y \\log p$ here", []string{"loss L = −∑ y log p here"}, []string{"$", "\\"}},
+		{"latex residual", "$F(x) = \\mathrm{BN}(W_2 * \\mathrm{ReLU}(\\dots))$", []string{"F(x) = BN(W₂ ∗ ReLU(…))"}, nil},
+		{"latex block", "$$\n\\frac{a}{b+1}\n$$", []string{"    a/(b+1)"}, []string{"$", "frac"}},
+		{"latex one-line block", "$$n' = \\left\\lfloor \\frac{n + 2p - k}{s} \\right\\rfloor + 1 .$$", []string{"    n' = ⌊ (n + 2p − k)/s ⌋ + 1 ."}, nil},
+		{"money is not math", "costs $5 and $10", []string{"costs $5 and $10"}, nil},
+		{"wrapped item", "- " + strings.Repeat("word ", 12) + "\n  continued here\n- next", []string{"  • word", "\n    word", "\n    here\n  • next"}, []string{"\ncontinued", "\nhere"}},
+		{"nested item", "- top\n  - inner " + strings.Repeat("long ", 9), []string{"  • top\n    • inner", "\n      long"}, nil},
 		{"wrap", strings.Repeat("word ", 30), []string{"word\nword"}, nil},
 		{"table", "| a | b |\n|---|---|", []string{"| a | b |\n|---|---|"}, nil},
 	}
@@ -121,6 +131,78 @@ func TestRenderMarkdown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTeXToText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`\alpha + \beta_1 \cdot x^2`, "α + β₁ · x²"},
+		{`W^\top x`, "Wᵀ x"},
+		{`\frac12 (x^2 + 10y^2)`, "1/2 (x² + 10y²)"},
+		{`\sqrt{\hat{v}_t} + \epsilon`, "√v̂ₜ + ε"},
+		{`\sqrt{x+1}`, "√(x+1)"},
+		{`\sum_{i=1}^{n} x_i`, "∑ᵢ₌₁ⁿ xᵢ"},
+		{`32\times32`, "32×32"},
+		{`x_{ij} \mathrel{+}= y`, "xᵢⱼ += y"},
+		{`\mathbb{E}[x] \in \mathbb{R}`, "𝔼[x] ∈ ℝ"},
+		{`e^{-x}`, "e⁻ˣ"},
+		{`W_{\mathrm{out}}`, "Wₒᵤₜ"},
+		{`W_{\mathrm{big}}`, "W_(big)"},
+		{`\theta \leftarrow \theta - \eta \nabla L`, "θ ← θ − η ∇ L"},
+	}
+	for _, tc := range tests {
+		if got := texToText(tc.in); got != tc.want {
+			t.Errorf("texToText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFirstLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"%%\nfmt.Println(1)", "fmt.Println(1)"},
+		{"\n  %%  \n\nx := 2", "x := 2"},
+		{"import \"fmt\"\n%%", `import "fmt"`},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := firstLine(tc.in); got != tc.want {
+			t.Errorf("firstLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestHelpExample checks that the notebook :help names as an example exists.
+func TestHelpExample(t *testing.T) {
+	root, err := kernel.FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		for _, f := range strings.Fields(c.help) {
+			if p := strings.Trim(f, "()"); strings.HasSuffix(p, ".ipynb") {
+				if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+					t.Errorf(":help example %s: %v", p, err)
+				}
+			}
+		}
+	}
+}
+
+// TestMakeReplPassesArgs checks that `make repl ARGS=… NB=…` hands both to convnotes repl.
+func TestMakeReplPassesArgs(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make not installed")
+	}
+	root, err := kernel.FindModuleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("make", "-n", "-C", root, "repl", "ARGS=--quick --timeout 5m", "NB=notebooks/04_deconvolution.ipynb").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n repl: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "convnotes repl --quick --timeout 5m notebooks/04_deconvolution.ipynb") {
+		t.Errorf("make -n repl ARGS=… NB=… runs:\n%s", out)
 	}
 }
 
@@ -289,7 +371,8 @@ func TestNonInteractive(t *testing.T) {
 		"no notebook open",
 		"opened testdata/steps.ipynb: 4 cells (2 code)",
 		"── [1/4] markdown", "LENET, STEP BY STEP", "The idea: convolutions share weights, see the paper <http://yann.lecun.com>.",
-		"  • second point with $y = Wx + b$", `\sigma(x) = \frac{1}{1+e^{-x}}`,
+		"  • second point with y = Wx + b, a list item long enough to wrap on an eighty-column terminal,\n    continued",
+		"  • a residual block computes F(x) = BN(W₂ ∗ ReLU(…))", "σ(x) = 1/(1+e⁻ˣ)",
 		"── [2/4] code", "│ func double(x int) int { return 2 * x }", "first cell says 42", "✓ cell 2 done",
 		">   2 code     import \"fmt\"",
 		"testdata/steps.ipynb: at cell 2 of 4 (code), section \"LeNet, step by step\"",
@@ -339,15 +422,64 @@ func TestNonInteractiveFailuresAndDeath(t *testing.T) {
 // tmux runs a tmux command on the test's private server.
 func tmux(t *testing.T, sock string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", sock}, args...)...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-u", "-L", sock}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux %v: %v\n%s", args, err, out)
 	}
 	return string(out)
 }
 
-// TestPTY drives the interactive REPL in a real terminal (tmux): open a
-// notebook, run two code cells, interrupt an endless cell, quit with Ctrl-D.
+// ptySession is a REPL running in a private tmux server.
+type ptySession struct {
+	t    *testing.T
+	sock string
+}
+
+// startPTY runs shellCmd in a new 120×50 tmux session; the tmux server is killed at the end of the test.
+func startPTY(t *testing.T, name, shellCmd string) *ptySession {
+	t.Helper()
+	sock := fmt.Sprintf("convnotes-repl-%s-%d", name, os.Getpid())
+	tmux(t, sock, "new-session", "-d", "-s", "repl", "-x", "120", "-y", "50", shellCmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", sock, "kill-server").Run() })
+	return &ptySession{t: t, sock: sock}
+}
+
+func (p *ptySession) screen() string {
+	return tmux(p.t, p.sock, "capture-pane", "-p", "-S", "-300", "-t", "repl")
+}
+
+func (p *ptySession) send(keys ...string) {
+	tmux(p.t, p.sock, append([]string{"send-keys", "-t", "repl"}, keys...)...)
+}
+
+// waitFor waits until the screen shows want.
+func (p *ptySession) waitFor(want string, d time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if strings.Contains(p.screen(), want) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.t.Fatalf("screen never showed %q:\n%s", want, p.screen())
+}
+
+// lastLine returns the last non-blank line of a screen, without trailing spaces.
+func lastLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	return strings.TrimRight(lines[len(lines)-1], " ")
+}
+
+// childCmd is the shell command that runs the test binary as the REPL with env (KEY=VALUE …).
+func childCmd(t *testing.T, self string, env ...string) string {
+	t.Helper()
+	return fmt.Sprintf("env %s=1 LC_ALL=C.UTF-8 TERM=xterm-256color %s %s -test.run=XXX", childEnv, strings.Join(env, " "), self)
+}
+
+// TestPTY drives the interactive REPL in a real terminal (tmux): Tab completes Go through the kernel's gopls,
+// the quick profile comes from CONVNOTES_QUICK, a notebook opens, :list names each cell by its first real
+// line, Markdown math reads as text, two code cells run, an endless cell is interrupted, Ctrl-D quits.
 func TestPTY(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a gonb kernel")
@@ -363,50 +495,60 @@ func TestPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := fmt.Sprintf("convnotes-repl-test-%d", os.Getpid())
 	dir := t.TempDir()
 	exitFile := filepath.Join(dir, "exit")
 	tmp := t.TempDir()
-	cmd := fmt.Sprintf("env %s=1 CONVNOTES_REPL_TEST_HISTORY=%s CONVNOTES_IMAGES=files TMPDIR=%s TERM=xterm-256color %s -test.run=XXX; echo $? > %s",
-		childEnv, filepath.Join(dir, "history"), tmp, self, exitFile)
-	tmux(t, sock, "new-session", "-d", "-s", "repl", "-x", "120", "-y", "50", cmd)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", sock, "kill-server").Run() })
+	p := startPTY(t, "test", childCmd(t, self, "CONVNOTES_REPL_TEST_HISTORY="+filepath.Join(dir, "history"),
+		"CONVNOTES_IMAGES=files", "TMPDIR="+tmp, "CONVNOTES_QUICK=1", completionEnv+"=1")+"; echo $? > "+exitFile)
 
-	screen := func() string { return tmux(t, sock, "capture-pane", "-p", "-S", "-300", "-t", "repl") }
-	waitFor := func(want string, d time.Duration) {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for time.Now().Before(deadline) {
-			if strings.Contains(screen(), want) {
-				return
-			}
-			time.Sleep(200 * time.Millisecond)
+	p.waitFor("go>", 5*time.Minute)
+	p.send(":help", "Enter")
+	p.waitFor("notebooks/01_optimization.ipynb", 30*time.Second)
+	p.send(`fmt.Println("profile", os.Getenv("CONVNOTES_QUICK"))`, "Enter")
+	p.waitFor("profile 1", 2*time.Minute)
+
+	// Tab completes through GoNB's gopls, which starts with the kernel and answers once it has loaded the
+	// workspace: press Tab until the line reads fmt.Println.
+	p.send("fmt.Printl")
+	deadline := time.Now().Add(8 * time.Minute)
+	for lastLine(p.screen()) != "go> fmt.Println" {
+		if time.Now().After(deadline) {
+			t.Fatalf("Tab never completed fmt.Printl:\n%s", p.screen())
 		}
-		t.Fatalf("screen never showed %q:\n%s", want, screen())
+		p.send("Tab")
+		time.Sleep(3 * time.Second)
 	}
-	send := func(keys ...string) { tmux(t, sock, append([]string{"send-keys", "-t", "repl"}, keys...)...) }
+	p.send(`("tab", "completed")`, "Enter")
+	p.waitFor("tab completed", 2*time.Minute)
 
-	waitFor("go>", 2*time.Minute)
-	send(":open "+nb, "Enter")
-	waitFor("steps.ipynb[0/4]>", time.Minute)
-	send(":next", "Enter") // markdown
-	waitFor("LENET, STEP BY STEP", 30*time.Second)
-	send(":next", "Enter") // first code cell
-	waitFor("first cell says 42", 2*time.Minute)
-	send(":next", "Enter", ":next", "Enter") // markdown, then the second code cell
-	waitFor("second cell says 100", 2*time.Minute)
+	p.send(":open "+nb, "Enter")
+	p.waitFor("steps.ipynb[0/4]>", time.Minute)
+	p.send(":list", "Enter")
+	p.waitFor(`4 code     fmt.Println("second cell says", double(50))`, 30*time.Second)
+	p.send(":next", "Enter") // markdown
+	p.waitFor("LENET, STEP BY STEP", 30*time.Second)
+	p.waitFor("F(x) = BN(W₂ ∗ ReLU(…))", 5*time.Second)
+	p.waitFor("σ(x) = 1/(1+e⁻ˣ)", 5*time.Second)
+	if scr := p.screen(); !regexp.MustCompile(`(?m)^    continued on the next source line`).MatchString(scr) &&
+		!regexp.MustCompile(`(?m)^    .*continued`).MatchString(scr) {
+		t.Errorf("the wrapped list item lost its indentation:\n%s", scr)
+	}
+	p.send(":next", "Enter") // first code cell
+	p.waitFor("first cell says 42", 2*time.Minute)
+	p.send(":next", "Enter", ":next", "Enter") // markdown, then the second code cell
+	p.waitFor("second cell says 100", 2*time.Minute)
 
 	// Ctrl-C interrupts an endless cell and the session goes on.
-	send(`fmt.Println("spin" + "ning"); for {}`, "Enter")
-	waitFor("spinning", 2*time.Minute) // compiled and running
-	send("C-c")
-	waitFor("interrupting the cell", 30*time.Second)
-	waitFor("signal: interrupt", 30*time.Second)
-	send("fmt.Println(\"alive\", double(1))", "Enter")
-	waitFor("alive 2", 2*time.Minute)
+	p.send(`fmt.Println("spin" + "ning"); for {}`, "Enter")
+	p.waitFor("spinning", 2*time.Minute) // compiled and running
+	p.send("C-c")
+	p.waitFor("interrupting the cell", 30*time.Second)
+	p.waitFor("signal: interrupt", 30*time.Second)
+	p.send("fmt.Println(\"alive\", double(1))", "Enter")
+	p.waitFor("alive 2", 2*time.Minute)
 
-	send("C-d")
-	deadline := time.Now().Add(30 * time.Second)
+	p.send("C-d")
+	deadline = time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if data, err := os.ReadFile(exitFile); err == nil {
 			if code := strings.TrimSpace(string(data)); code != "0" {
@@ -424,7 +566,50 @@ func TestPTY(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("REPL did not exit after Ctrl-D:\n%s", screen())
+	t.Fatalf("REPL did not exit after Ctrl-D:\n%s", p.screen())
+}
+
+// TestPTYUnderMake runs the REPL as a make recipe does (`make repl`), interrupts a cell with Ctrl-C and quits:
+// make must go on with its next command and succeed, not stop with "Interrupt".
+func TestPTYUnderMake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	for _, prog := range []string{"tmux", "make"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			t.Skipf("%s not installed", prog)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	makefile := filepath.Join(dir, "Makefile")
+	recipe := "repl:\n\t" + childCmd(t, self, "CONVNOTES_REPL_TEST_HISTORY="+filepath.Join(dir, "history"), "TMPDIR="+dir) +
+		"\n\t@echo make went on\n"
+	if err := os.WriteFile(makefile, []byte(recipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exitFile := filepath.Join(dir, "make-exit")
+	p := startPTY(t, "make", fmt.Sprintf("make -s -f %s repl; echo $? > %s; sleep 60", makefile, exitFile))
+	p.waitFor("go>", 5*time.Minute)
+	p.send(`fmt.Println("spin" + "ning"); for {}`, "Enter")
+	p.waitFor("spinning", 2*time.Minute)
+	p.send("C-c")
+	p.waitFor("signal: interrupt", 30*time.Second)
+	p.send("C-d")
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(exitFile); err == nil {
+			if code := strings.TrimSpace(string(data)); code != "0" || !strings.Contains(p.screen(), "make went on") {
+				t.Fatalf("make exited with %s after Ctrl-C and Ctrl-D in the REPL:\n%s", code, p.screen())
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("make did not end after the REPL's Ctrl-D:\n%s", p.screen())
 }
 
 // TestPTYHangup closes the terminal under the REPL (tmux kill-server sends

@@ -4,7 +4,7 @@
 // Usage:
 //
 //	nbtest [--write] [--timeout D] [--quick=true] [--kernel-log FILE] [paths or globs...]
-//	nbtest --install-kernel [--kernel-name gonb] [--jupyter-dir DIR]
+//	nbtest --install-kernel [--kernel-name convnotes-go] [--jupyter-dir DIR]
 //
 // With no paths it runs notebooks/*.ipynb. A directory stands for the
 // notebooks in it. Flags come before the paths. The last line printed is
@@ -41,8 +41,9 @@
 // skipped keep their old outputs. A notebook named through a symbolic link is
 // written to the link's target; the link stays.
 //
-// --install-kernel writes the Jupyter kernelspec (kernel.json) that runs the
-// pinned gonb on this checkout (make kernel).
+// --install-kernel writes the Jupyter kernelspec (kernel.json, named convnotes-go)
+// that runs the pinned gonb, with the pinned gopls, on this checkout (make
+// kernel), and prints where it went, where its kernels log and how to remove it.
 //
 // # Cell tags
 //

@@ -27,11 +27,11 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", true, "quick profile: CONVNOTES_QUICK=1 in the kernel")
 	kernelLog := fs.String("kernel-log", "", "append the kernels' own logs to this file")
 	install := fs.Bool("install-kernel", false, "install the Jupyter kernelspec for this checkout and exit")
-	kernelName := fs.String("kernel-name", "gonb", "kernelspec name for --install-kernel (notebooks use gonb)")
+	kernelName := fs.String("kernel-name", kernel.KernelSpecName, "kernelspec name for --install-kernel (the notebooks name "+kernel.KernelSpecName+")")
 	jupyterDir := fs.String("jupyter-dir", "", "Jupyter data dir for --install-kernel (default $JUPYTER_DATA_DIR or the user's)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: nbtest [--write] [--timeout D] [--quick=true] [--kernel-log FILE] [paths or globs...]")
-		fmt.Fprintln(stderr, "       nbtest --install-kernel [--kernel-name gonb] [--jupyter-dir DIR]")
+		fmt.Fprintln(stderr, "       nbtest --install-kernel [--kernel-name "+kernel.KernelSpecName+"] [--jupyter-dir DIR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -49,12 +49,12 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *install {
-		path, err := kernel.InstallKernelSpec(ctx, root, "", *jupyterDir, *kernelName)
+		inst, err := kernel.InstallKernelSpec(ctx, root, "", *jupyterDir, *kernelName)
 		if err != nil {
 			fmt.Fprintf(stderr, "nbtest: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "installed kernelspec %q: %s\n", *kernelName, path)
+		printInstallation(stdout, inst)
 		return 0
 	}
 	cfg := config{quick: *quick, write: *write, timeout: *timeout, moduleRoot: root, out: stdout}
