@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,12 +67,7 @@ func checkReadme(c *Committed) []error {
 
 func checkNotebooks(c *Committed) []error {
 	var errs []error
-	secs := make([]string, 0, len(c.Notebooks))
-	for s := range c.Notebooks {
-		secs = append(secs, s)
-	}
-	slices.Sort(secs)
-	for _, sec := range secs {
+	for _, sec := range slices.Sorted(maps.Keys(c.Notebooks)) {
 		base := c.Notebooks[sec]
 		path := filepath.Join(c.Root, NotebooksDir, base+".ipynb")
 		nb, err := nbformat.ReadFile(path)
@@ -113,12 +109,7 @@ func checkNotebooks(c *Committed) []error {
 
 func checkExperiments(c *Committed) []error {
 	var errs []error
-	bases := make([]string, 0, len(c.Snapshots))
-	for b := range c.Snapshots {
-		bases = append(bases, b)
-	}
-	slices.Sort(bases)
-	for _, base := range bases {
+	for _, base := range slices.Sorted(maps.Keys(c.Snapshots)) {
 		snap := c.Snapshots[base]
 		for _, r := range snap.Rows {
 			if r.Experiment == "" {

@@ -14,6 +14,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -145,11 +146,7 @@ type NotebookRow struct {
 // FromNotebook finds the committed closing-table row of the experiment named name in the profile of
 // results.json, in the notebook of its section first, then in any other.
 func (c *Committed) FromNotebook(name, section string) (NotebookRow, bool) {
-	bases := make([]string, 0, len(c.Snapshots))
-	for b := range c.Snapshots {
-		bases = append(bases, b)
-	}
-	slices.Sort(bases)
+	bases := slices.Sorted(maps.Keys(c.Snapshots))
 	if own, ok := c.Notebooks[section]; ok {
 		if i := slices.Index(bases, own); i > 0 {
 			bases = append([]string{own}, slices.Delete(bases, i, i+1)...)

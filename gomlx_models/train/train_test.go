@@ -302,7 +302,9 @@ func TestClassificationSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	linear := func(scope *model.Scope, x *graph.Node) *graph.Node { return layers.DenseWithBias(scope.In("logits"), x, 10) }
+	linear := func(scope *model.Scope, x *graph.Node) *graph.Node {
+		return layers.DenseWithBias(scope.In("logits"), x, 10)
+	}
 	loss := func(seed int64) float64 {
 		t.Helper()
 		c := Classification{Name: "seeded", Model: linear, Flatten: true, TrainN: 500, TestN: 200, BatchSize: 50, Steps: 5,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -308,13 +309,8 @@ func JudgeBatchSize(env *reproduce.Env, rows []BatchSizeRow) (BatchSizeVerdict, 
 
 // Ours is the row's "ours" cell: who reached the common loss first, by how much, and the per-epoch gap.
 func (v BatchSizeVerdict) Ours() string {
-	labels := make([]string, 0, len(v.Fastest))
-	for l := range v.Fastest {
-		labels = append(labels, l)
-	}
-	slices.Sort(labels)
 	var first []string
-	for _, l := range labels {
+	for _, l := range slices.Sorted(maps.Keys(v.Fastest)) {
 		first = append(first, fmt.Sprintf("%s in %d of %d", l, v.Fastest[l], len(v.Seeds)))
 	}
 	return fmt.Sprintf("first to loss %.3f: %s; SGD or GD took %s× the mini-batch's time%s; after one epoch SGD's loss "+
