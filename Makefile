@@ -2,6 +2,8 @@
 #
 #   make run    the main job: every reproduction, full profile, embedded Go backend, offline; writes out/
 #   make test   vet, gofmt and every test (quick profile)
+#   make report commit the last `make run` (out/results.json -> results/results.json) and regenerate the README's
+#               results tables from results/
 #
 # GOEXPERIMENT=simd turns on the SIMD matmul of GoMLX's Go backend (about 2x faster training); the code also
 # builds and runs without it (make GOEXPERIMENT= run).
@@ -18,9 +20,9 @@ OUT ?= out
 BIN := .cache/bin
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: run quick test vet lint data bench bench-cuda torch kernel nbtest notebooks repl build clean
+.PHONY: run quick test vet lint data bench bench-cuda torch kernel nbtest notebooks report repl build clean
 
-## run: all reproductions but the Long ones, full profile -> $(OUT)/results.md + figures (within 30 minutes on 2 cores)
+## run: all reproductions but the Long ones, full profile -> $(OUT)/results.md, $(OUT)/results.json + figures (within 30 minutes on 2 cores)
 run: data build
 	$(BIN)/convnotes reproduce --out $(OUT)
 
@@ -85,9 +87,17 @@ kernel:
 nbtest:
 	$(GO) run ./cmd/nbtest $(NBFLAGS) $(NB)
 
-## notebooks: re-execute every notebook in the full profile and save its outputs (what is committed); NB=path for one
-notebooks: data
+## notebooks: re-execute every notebook in the full profile and save its outputs (what is committed); NB=path for one.
+## Then collect their closing tables (out/notebooks/NN/closing_table.json) into results/notebooks and regenerate
+## the README's results tables (the Long experiments' rows come from there)
+notebooks: data build
 	$(GO) run ./cmd/nbtest --quick=false --write --timeout 60m $(NB)
+	$(BIN)/convnotes report --collect-notebooks $(NB) --readme
+
+## report: make the last `make run` ($(OUT)/results.json) the committed results/results.json and regenerate the
+## README's results tables from it and the notebooks' collected closing tables; NOTE="…" says how it was measured
+report: build
+	$(BIN)/convnotes report --from $(OUT) --note "$(NOTE)" --readme
 
 ## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one, ARGS=--quick
 ## (or CONVNOTES_QUICK=1) for the quick profile, ARGS="--timeout 5m" and the other flags of convnotes repl

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,7 +24,7 @@ func reproduceCmd(args []string) error {
 	fs := flag.NewFlagSet("reproduce", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "quick profile: small data and few steps (also CONVNOTES_QUICK=1); same as --profile quick")
 	profileName := fs.String("profile", "", "quick, full (default) or paper: the papers' own data and schedules, for users with the data sets and a GPU (also CONVNOTES_PROFILE)")
-	out := fs.String("out", "out", "output folder for results.md and the figures")
+	out := fs.String("out", "out", "output folder for results.md, results.json and the figures")
 	backendName := fs.String("backend", "", "backend: go (default), go:<options>, xla:cpu, xla:cuda (also GOMLX_BACKEND)")
 	all := fs.Bool("all", false, "with no names: also run the long experiments (their full profile exceeds the main job's budget)")
 	fs.Usage = func() {
@@ -69,38 +71,78 @@ func reproduceCmd(args []string) error {
 	if err := reproduce.WriteText(os.Stdout, rows); err != nil {
 		return err
 	}
-	header := fmt.Sprintf("# convnotes results\n\nMeasured %s with `%s` (%s profile, %s), %.0fs in all.",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		strings.Join(append(append([]string{"convnotes", "reproduce"}, names...), flags(env.Quick, *all)...), " "),
-		profile, backend.Describe(env.Backend), time.Since(start).Seconds())
+	run := reproduce.RunInfo{Finished: time.Now().UTC(),
+		Command: strings.Join(append(append([]string{"convnotes", "reproduce"}, names...), flags(profile, *all, *out)...), " "),
+		Profile: profile, Backend: backend.Describe(env.Backend), Seconds: time.Since(start).Seconds(), Names: names, All: *all,
+		Machine: machine()}
 	mdPath := filepath.Join(*out, "results.md")
-	f, err := os.Create(mdPath)
-	if err != nil {
-		return fmt.Errorf("writing results: %w", err)
+	if err := writeResultsMarkdown(mdPath, rows, run, *out); err != nil {
+		return err
 	}
-	if err := reproduce.WriteMarkdown(f, rows, header, *out); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", mdPath, err)
+	jsonPath := filepath.Join(*out, reproduce.ResultsFileName)
+	if err := reproduce.NewResults(run, sections(), rows, *out).WriteFile(jsonPath); err != nil {
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", mdPath, err)
-	}
-	fmt.Printf("\nwrote %s and %d figure(s) under %s (%.0fs)\n", mdPath, countFigures(rows), *out, time.Since(start).Seconds())
+	fmt.Printf("\nwrote %s, %s and %d figure(s) under %s (%.0fs)\n", mdPath, jsonPath, countFigures(rows), *out, time.Since(start).Seconds())
 	if n := reproduce.Failures(rows); n > 0 {
 		return fmt.Errorf("%d of %d experiment(s) failed", n, len(rows))
 	}
 	return nil
 }
 
-func flags(quick, all bool) []string {
+// flags are the command line's flags as results.md records them.
+func flags(profile train.Profile, all bool, out string) []string {
 	var f []string
-	if quick {
+	if profile == train.ProfileQuick {
 		f = append(f, "--quick")
+	} else if profile != train.ProfileFull {
+		f = append(f, "--profile", string(profile))
 	}
 	if all {
 		f = append(f, "--all")
 	}
-	return f
+	return append(f, "--out", out)
+}
+
+// machine describes where this process runs: OS and architecture, CPUs, Go version and the GOEXPERIMENT it
+// was built with.
+func machine() string {
+	m := fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOEXPERIMENT" && s.Value != "" {
+				m += ", GOEXPERIMENT=" + s.Value
+			}
+		}
+	}
+	return m
+}
+
+// resultsHeader is results.md's first lines: when, how, in which profile and on which backend the run was
+// measured; a quick-profile run says that its verdicts are indicative.
+func resultsHeader(run reproduce.RunInfo) string {
+	h := fmt.Sprintf("# convnotes results\n\nMeasured %s with `%s` (%s profile, %s; %s), %.0fs in all.",
+		run.Finished.Format("2006-01-02 15:04 UTC"), run.Command, run.Profile, run.Backend, run.Machine, run.Seconds)
+	if run.Profile == train.ProfileQuick {
+		h += " The quick profile trains on reduced data for a few steps and one seed: its verdicts are indicative " +
+			"only (marked so); the full profile's (`make run`) are the ones that count."
+	}
+	return h
+}
+
+func writeResultsMarkdown(path string, rows []reproduce.Row, run reproduce.RunInfo, outDir string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	if err := reproduce.WriteMarkdown(f, rows, resultsHeader(run), outDir); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 func countFigures(rows []reproduce.Row) int {

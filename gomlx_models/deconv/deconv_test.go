@@ -74,11 +74,11 @@ func randomImage(rng *rand.Rand, h, w int) [][]float64 {
 	return img
 }
 
-// TestNotesExample is notebook 04's worked example: 4×4 input, 3×3 kernel, s=1, p=0 → 2×2.
-func TestNotesExample(t *testing.T) {
+// TestWorkedExample is notebook 04's worked example (Shibuya's): 4×4 input, 3×3 kernel, s=1, p=0 → 2×2.
+func TestWorkedExample(t *testing.T) {
 	b := backend(t)
 	must := mustImage(t)
-	c, err := ConvMatrix(NotesKernel, 4, 4, 1, 0)
+	c, err := ConvMatrix(ExampleKernel, 4, 4, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +101,14 @@ func TestNotesExample(t *testing.T) {
 	assertClose(t, "C row 0", [][]float64{c[0]}, [][]float64{wantRow0}, 0)
 
 	// y = C·vec(x) = the known [[122 148] [126 134]] = direct loops = the engine's convolution.
-	yVec, err := MatVec(c, Flatten(NotesInput))
+	yVec, err := MatVec(c, Flatten(ExampleInput))
 	if err != nil {
 		t.Fatal(err)
 	}
 	y := must(Unflatten(yVec, 2, 2))
 	assertClose(t, "C·vec(x)", y, [][]float64{{122, 148}, {126, 134}}, 0)
-	assertClose(t, "Conv2D", must(Conv2D(NotesInput, NotesKernel, 1, 0)), y, 0)
-	assertClose(t, "engine Convolve", must(EngineConv2D(b, NotesInput, NotesKernel, 1, 0)), y, identityTolerance)
+	assertClose(t, "Conv2D", must(Conv2D(ExampleInput, ExampleKernel, 1, 0)), y, 0)
+	assertClose(t, "engine Convolve", must(EngineConv2D(b, ExampleInput, ExampleKernel, 1, 0)), y, identityTolerance)
 
 	// x' = Cᵀ·y (16×4 · 4×1) = our layer = full-padding (p=2) conv with the 180°-rotated kernel.
 	y2 := [][]float64{{2, 1}, {4, 4}}
@@ -117,11 +117,11 @@ func TestNotesExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := must(Unflatten(ctY, 4, 4))
-	assertClose(t, "full-padding conv of rot180 kernel", must(Conv2D(y2, Rot180(NotesKernel), 1, 2)), want, identityTolerance)
-	assertClose(t, "ConvTranspose2DRef", must(ConvTranspose2DRef(y2, NotesKernel, 1, 0)), want, identityTolerance)
-	assertClose(t, "TransposedConv layer", must(EngineConvTranspose2D(b, y2, NotesKernel, 1, 0)), want, identityTolerance)
-	assertClose(t, "engine full-padding conv", must(EngineConv2D(b, y2, Rot180(NotesKernel), 1, 2)), want, identityTolerance)
-	assertClose(t, "autodiff of Convolve", must(AutodiffConvTranspose2D(b, y2, NotesKernel, 1, 0)), want, identityTolerance)
+	assertClose(t, "full-padding conv of rot180 kernel", must(Conv2D(y2, Rot180(ExampleKernel), 1, 2)), want, identityTolerance)
+	assertClose(t, "ConvTranspose2DRef", must(ConvTranspose2DRef(y2, ExampleKernel, 1, 0)), want, identityTolerance)
+	assertClose(t, "TransposedConv layer", must(EngineConvTranspose2D(b, y2, ExampleKernel, 1, 0)), want, identityTolerance)
+	assertClose(t, "engine full-padding conv", must(EngineConv2D(b, y2, Rot180(ExampleKernel), 1, 2)), want, identityTolerance)
+	assertClose(t, "autodiff of Convolve", must(AutodiffConvTranspose2D(b, y2, ExampleKernel, 1, 0)), want, identityTolerance)
 }
 
 // TestTransposedIdentities checks Cᵀ·y = direct scatter = our layer = GoMLX's autodiff
@@ -133,7 +133,7 @@ func TestTransposedIdentities(t *testing.T) {
 		stride, pad    int
 		wantOutH, outW int
 	}{
-		{"notes s1 p0", 2, 2, 3, 3, 1, 0, 4, 4},
+		{"worked example s1 p0", 2, 2, 3, 3, 1, 0, 4, 4},
 		{"stride2 k3 p0", 2, 2, 3, 3, 2, 0, 5, 5},
 		{"stride2 k3 p1", 3, 3, 3, 3, 2, 1, 5, 5},
 		{"stride2 k4 p1 (DCGAN)", 3, 2, 4, 4, 2, 1, 6, 4},
@@ -194,10 +194,11 @@ func TestTransposedIdentities(t *testing.T) {
 	}
 }
 
-// TestGoMLXEvenKernelInputGradient pins the GoMLX v0.28.2 behaviour that TransposedConv
-// works around: the input gradient of graph.Convolve with an even kernel is shifted by one
-// pixel (here k=2, s=1, p=0 on a 3×3 input), while the kernel gradient is right. If this
-// test starts failing, GoMLX was fixed and the zero-row trick in TransposedConv can go.
+// TestGoMLXEvenKernelInputGradient pins the behaviour of the pinned GoMLX (v0.28.14, first
+// seen in v0.28.2) that TransposedConv works around: the input gradient of graph.Convolve
+// with an even kernel is shifted by one pixel (here k=2, s=1, p=0 on a 3×3 input), while the
+// kernel gradient is right. If this test starts failing, GoMLX was fixed and the zero-row
+// trick in TransposedConv can go.
 func TestGoMLXEvenKernelInputGradient(t *testing.T) {
 	b := backend(t)
 	y := [][]float64{{1, 2}, {3, 4}}
@@ -425,9 +426,9 @@ func TestErrors(t *testing.T) {
 		err  error
 	}{
 		{"ragged kernel", func() error { _, err := ConvMatrix([][]float64{{1, 2}, {3}}, 4, 4, 1, 0); return err }()},
-		{"kernel too big", func() error { _, err := ConvMatrix(NotesKernel, 2, 2, 1, 0); return err }()},
-		{"zero stride", func() error { _, err := Conv2D(NotesInput, NotesKernel, 0, 0); return err }()},
-		{"engine zero stride", func() error { _, err := EngineConvTranspose2D(b, NotesInput, NotesKernel, 0, 0); return err }()},
+		{"kernel too big", func() error { _, err := ConvMatrix(ExampleKernel, 2, 2, 1, 0); return err }()},
+		{"zero stride", func() error { _, err := Conv2D(ExampleInput, ExampleKernel, 0, 0); return err }()},
+		{"engine zero stride", func() error { _, err := EngineConvTranspose2D(b, ExampleInput, ExampleKernel, 0, 0); return err }()},
 		{"padding eats output", func() error { _, err := EngineConvTranspose2D(b, [][]float64{{1}}, [][]float64{{1}}, 1, 1); return err }()},
 		{"unflatten", func() error { _, err := Unflatten([]float64{1, 2, 3}, 2, 2); return err }()},
 		{"matvec", func() error { _, err := MatVec([][]float64{{1, 2}}, []float64{1}); return err }()},

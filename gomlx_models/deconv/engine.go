@@ -84,10 +84,12 @@ func EngineConvTranspose2D(backend compute.Backend, y, kernel [][]float64, strid
 // for a z of the transposed output size. Since that inner product is linear in z, its
 // gradient is Cᵀ·y, an independent check of TransposedConv (GoMLX has no ConvTranspose op).
 //
-// GoMLX v0.28.2's input gradient of a convolution is only right for odd kernel sizes with
-// pad <= k−1: for even kernels it comes out shifted by one pixel, and larger paddings panic
-// (see TestGoMLXEvenKernelInputGradient). Those cases return an error here rather than a
-// wrong image; TransposedConv itself handles them.
+// The input gradient of a convolution in the pinned GoMLX (v0.28.14, as in v0.28.2; the
+// reverse convolution set up in core/graph/ops_convolve.go) is only right for odd kernel
+// sizes with pad <= k−1: for even kernels it comes out shifted by one pixel (or fails to
+// build, e.g. k=2 with p=1), and larger paddings fail to build ("failed to set up reverse
+// Convolve() for gradient"); see TestGoMLXEvenKernelInputGradient. Those cases return an
+// error here rather than a wrong image; TransposedConv itself handles them.
 func AutodiffConvTranspose2D(backend compute.Backend, y, kernel [][]float64, stride, pad int) ([][]float64, error) {
 	m, n, err := checkImage("input", y)
 	if err != nil {

@@ -59,9 +59,9 @@ func TransposedConv(x, kernel *graph.Node, stride, pad int) *graph.Node {
 	// (2) Rotated kernel, as the HWIO kernel of a convolution inC → outC.
 	k := graph.Transpose(flip(flip(kernel, 0), 1), 2, 3)
 
-	// (3) Stride-1 convolution with padding k−1−pad on both sides. GoMLX v0.28.2 computes the
-	// input gradient of a convolution with an even-sized kernel one pixel off (its reverse
-	// padding assumes an odd kernel), so an even kernel is first given a trailing zero
+	// (3) Stride-1 convolution with padding k−1−pad on both sides. GoMLX (v0.28.14, pinned)
+	// computes the input gradient of a convolution with an even-sized kernel one pixel off (its
+	// reverse padding assumes an odd kernel), so an even kernel is first given a trailing zero
 	// row/column, making it odd without changing the result, and one more trailing padding
 	// row/column (which the zero weights read) keeps the output size. Negative paddings become
 	// crops.

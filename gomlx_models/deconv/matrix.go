@@ -16,18 +16,18 @@ import (
 	"fmt"
 )
 
-// NotesInput is the 4×4 input of the notes' worked example (the classic one from Naoki
-// Shibuya's "Up-sampling with Transposed Convolution"): with NotesKernel, s=1, p=0, it
-// convolves to [[122 148] [126 134]].
-var NotesInput = [][]float64{
+// ExampleInput is the 4×4 input of notebook 04's worked example, the one of Naoki Shibuya's
+// "Up-sampling with Transposed Convolution" (2017), in the notes' set-up (a 4×4 input, a 3×3
+// kernel, s=1, p=0): with ExampleKernel it convolves to [[122 148] [126 134]].
+var ExampleInput = [][]float64{
 	{4, 5, 8, 7},
 	{1, 8, 8, 8},
 	{3, 6, 6, 4},
 	{6, 5, 7, 8},
 }
 
-// NotesKernel is the 3×3 kernel of the notes' worked example (see NotesInput).
-var NotesKernel = [][]float64{
+// ExampleKernel is the 3×3 kernel of Shibuya's worked example (see ExampleInput).
+var ExampleKernel = [][]float64{
 	{1, 4, 1},
 	{1, 4, 3},
 	{3, 3, 1},
@@ -93,7 +93,7 @@ func checkImage(name string, img [][]float64) (h, w int, err error) {
 // vec(y) = C·vec(x) is the convolution of an inH×inW image x with kernel (stride, zero
 // padding pad). Row r = i·outW + j holds the kernel weights at the input positions that
 // output (i, j) sees: it is sparse (only kh·kw non-zeros) and every row holds the same
-// weights (weight sharing). For the notes' 4×4 input and 3×3 kernel it is 4×16.
+// weights (weight sharing). For a 4×4 input and a 3×3 kernel (s=1, p=0) it is 4×16.
 func ConvMatrix(kernel [][]float64, inH, inW, stride, pad int) ([][]float64, error) {
 	kh, kw, err := checkKernel(kernel)
 	if err != nil {

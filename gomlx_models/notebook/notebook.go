@@ -184,6 +184,16 @@ type Closing struct {
 	Rows     []Row         `json:"rows"`
 }
 
+// Table is the closing table as [Env.Closing] shows it: the header "", "paper / notes", "ours (P profile)",
+// "verdict", then item | paper | ours | verdict label per row.
+func (c Closing) Table() [][]string {
+	t := [][]string{{"", "paper / notes", fmt.Sprintf("ours (%s profile)", c.Profile), "verdict"}}
+	for _, r := range c.Rows {
+		t = append(t, []string{r.Item, r.Paper, r.Ours, r.Verdict.Label()})
+	}
+	return t
+}
+
 // Start begins a run of the notebook: it forgets the closing-table rows of an earlier run in this kernel and
 // prints the backend, the profile and the output folder.
 func (e *Env) Start() error {
@@ -285,11 +295,7 @@ func (e *Env) Closing() error {
 	if err := writeJSON(filepath.Join(e.OutDir, ClosingFile), snap, e.Section); err != nil {
 		return err
 	}
-	table := [][]string{{"", "paper / notes", fmt.Sprintf("ours (%s profile)", e.Profile), "verdict"}}
-	for _, r := range rows {
-		table = append(table, []string{r.Item, r.Paper, r.Ours, r.Verdict.Label()})
-	}
-	if err := e.Table(table...); err != nil {
+	if err := e.Table(snap.Table()...); err != nil {
 		return fmt.Errorf("notebook %s: closing table: %w", e.Section, err)
 	}
 	return nil
@@ -313,6 +319,14 @@ func (e *Env) Table(rows ...[]string) error {
 		_, err := io.WriteString(e.out, text.String())
 		return err
 	}
+	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
+		protocol.MIMETextHTML: HTMLTable(rows...), protocol.MIMETextPlain: text.String()}})
+	return syncDisplay(displayTimeout)
+}
+
+// HTMLTable is the HTML form of a table whose first row is the header, as [Env.Table] displays it in GoNB (and a
+// saved notebook keeps it): one <tr> per row, cells left-aligned and HTML-escaped.
+func HTMLTable(rows ...[]string) string {
 	var h strings.Builder
 	h.WriteString("<table>\n")
 	for i, r := range rows {
@@ -332,7 +346,5 @@ func (e *Env) Table(rows ...[]string) error {
 		h.WriteString("\n")
 	}
 	h.WriteString("</tbody></table>\n")
-	gonbui.SendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{
-		protocol.MIMETextHTML: h.String(), protocol.MIMETextPlain: text.String()}})
-	return syncDisplay(displayTimeout)
+	return h.String()
 }

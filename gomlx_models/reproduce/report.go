@@ -149,6 +149,43 @@ func LearningCurves(env *Env, run *train.Run, name, title string) ([]string, err
 	return paths, nil
 }
 
+// classificationFigures draws a trained classifier's learning curves, its confusion matrix on the test set and
+// its first test mistakes, and returns the figures' paths with the number of test images it got wrong.
+func classificationFigures(env *Env, f *train.Fitted, c train.Classification, title string) ([]string, int, error) {
+	figs, err := LearningCurves(env, f.Run, c.Name, title)
+	if err != nil {
+		return nil, 0, err
+	}
+	preds, err := f.Run.PredictClasses(f.Test, c.Flatten)
+	if err != nil {
+		return nil, 0, err
+	}
+	conf, err := ConfusionFigure(env, c.Name, title+": confusion matrix on the test set", f.Test, preds)
+	if err != nil {
+		return nil, 0, err
+	}
+	figs = append(figs, conf)
+	wrong, wrongPreds := Mistakes(f.Test, preds, 30)
+	if wrong.N > 0 {
+		p, err := SamplesFigure(env, c.Name+"_mistakes", title+": test mistakes (true→predicted)", wrong, 30, wrongPreds)
+		if err != nil {
+			return nil, 0, err
+		}
+		figs = append(figs, p)
+	}
+	return figs, testMistakes(f, preds), nil
+}
+
+func testMistakes(f *train.Fitted, preds []int32) int {
+	n := 0
+	for i, p := range preds {
+		if p != f.Test.Labels[i] {
+			n++
+		}
+	}
+	return n
+}
+
 // ClassificationResult judges the test error against the paper's — at most the paper's error, close within slack
 // points — with the binomial interval of the test set (one training run: the interval covers the test sample,
 // not the spread between seeds), and draws the learning curves, the confusion
@@ -159,34 +196,11 @@ func ClassificationResult(env *Env, f *train.Fitted, c train.Classification, tit
 	if !ok {
 		return nil, fmt.Errorf("no test evaluation recorded")
 	}
-	figs, err := LearningCurves(env, run, c.Name, title)
+	figs, wrongAll, err := classificationFigures(env, f, c, title)
 	if err != nil {
 		return nil, err
 	}
-	preds, err := run.PredictClasses(f.Test, c.Flatten)
-	if err != nil {
-		return nil, err
-	}
-	conf, err := ConfusionFigure(env, c.Name, title+": confusion matrix on the test set", f.Test, preds)
-	if err != nil {
-		return nil, err
-	}
-	wrong, wrongPreds := Mistakes(f.Test, preds, 30)
-	figs = append(figs, conf)
-	if wrong.N > 0 {
-		p, err := SamplesFigure(env, c.Name+"_mistakes", title+": test mistakes (true→predicted)", wrong, 30, wrongPreds)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, p)
-	}
-	wrongAll := 0
-	for i, p := range preds {
-		if p != f.Test.Labels[i] {
-			wrongAll++
-		}
-	}
-	testErr, err := Proportion(wrongAll, len(preds))
+	testErr, err := Proportion(wrongAll, f.Test.N)
 	if err != nil {
 		return nil, fmt.Errorf("%s: test error: %w", c.Name, err)
 	}
@@ -199,6 +213,79 @@ func ClassificationResult(env *Env, f *train.Fitted, c train.Classification, tit
 	}
 	return &Result{Ours: fmt.Sprintf("%.2f%% test error (%.2f%% accuracy)", testErr.Mean, 100*last.Accuracy),
 		Value: last.Accuracy, Judgement: j, Notes: notes, Figures: figs}, nil
+}
+
+// SeededClassificationResult judges the mean test error of the same recipe trained with each of seeds (fits[i]
+// with seeds[i]) against the paper's error: at most the paper's, close within slack points, by the Student-t
+// interval over the seeds (one seed has none, so its verdict is inconclusive). The figures are those of the
+// first seed's network.
+func SeededClassificationResult(env *Env, fits []*train.Fitted, seeds []int64, c train.Classification, title string,
+	paperErr, slack float64) (*Result, error) {
+	if len(fits) == 0 || len(fits) != len(seeds) {
+		return nil, fmt.Errorf("%s: %d trained networks for %d seeds", c.Name, len(fits), len(seeds))
+	}
+	errs := make([]float64, len(fits))
+	wrongs := make([]int, len(fits))
+	var figs []string
+	for i, f := range fits {
+		var wrong int
+		var err error
+		if i == 0 {
+			figs, wrong, err = classificationFigures(env, f, c, fmt.Sprintf("%s (seed %d)", title, seeds[0]))
+		} else {
+			var preds []int32
+			preds, err = f.Run.PredictClasses(f.Test, c.Flatten)
+			wrong = testMistakes(f, preds)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s, seed %d: %w", c.Name, seeds[i], err)
+		}
+		wrongs[i], errs[i] = wrong, 100*float64(wrong)/float64(f.Test.N)
+	}
+	est, err := Seeded(seeds, errs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	j := env.Judge(Below(paperErr).OrClose(slack).In("%"), est)
+	one, err := Proportion(wrongs[0], fits[0].Test.N)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Name, err)
+	}
+	per := make([]string, len(errs))
+	for i, v := range errs {
+		per[i] = fmt.Sprintf("%.2f", v)
+	}
+	run := fits[0].Run
+	notes := fmt.Sprintf("each seed: %d steps of batch %d (%.0fs of training for the first); test error per seed %s%% on %d images "+
+		"(one run's binomial standard error alone is %.2f points); the interval is the t interval over the seeds.",
+		run.Step(), c.BatchSize, run.Seconds, strings.Join(per, ", "), fits[0].Test.N, 100*one.SE)
+	if env.Quick {
+		notes += " Quick profile: reduced data and one seed, so the verdict is indicative only."
+	}
+	ours := fmt.Sprintf("%s test error (%s", est.MeanSD(2, "%"), est.SeedList())
+	if !math.IsInf(est.Lo, 0) && !math.IsInf(est.Hi, 0) {
+		ours += "; " + est.CI(2)
+	}
+	return &Result{Ours: ours + ")",
+		Value: est.Mean, Judgement: j, Notes: notes, Figures: figs}, nil
+}
+
+// FitSeeds trains the recipe c once per seed (c.Seed set to each in turn), on backend, and returns the trained
+// networks in the order of seeds.
+func FitSeeds(env *Env, c train.Classification, seeds []int64) ([]*train.Fitted, error) {
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("%s: no seeds", c.Name)
+	}
+	fits := make([]*train.Fitted, len(seeds))
+	for i, s := range seeds {
+		c.Seed = s
+		f, err := c.Fit(env.Backend, env.Progress)
+		if err != nil {
+			return nil, fmt.Errorf("%s, seed %d: %w", c.Name, s, err)
+		}
+		fits[i] = f
+	}
+	return fits, nil
 }
 
 // ImageSize validates a rectangular, non-empty image.

@@ -11,7 +11,7 @@ import (
 func cells(r Row) (ours, verdict, secs string) {
 	switch {
 	case r.Skipped:
-		return fmt.Sprintf("not run: long (%.0f min); convnotes reproduce %s", r.Experiment.FullMinutes, r.Experiment.Name), "skipped", "—"
+		return fmt.Sprintf("not run: long (%.0f min); %s", r.Experiment.FullMinutes, SkipCommand(r.Experiment)), "skipped", "—"
 	case r.Err != nil:
 		return "—", string(Failed), "—"
 	case r.Result == nil:
@@ -59,8 +59,8 @@ func WriteMarkdown(w io.Writer, rows []Row, header, outDir string) error {
 		e := r.Experiment
 		fmt.Fprintf(&b, "### %s\n\n- How we measure: %s\n", e.Name, esc(e.Measure))
 		if r.Skipped {
-			fmt.Fprintf(&b, "- Not run by the main job: its full profile takes about %.0f minutes on 2 cores; run `convnotes reproduce %s`.\n",
-				e.FullMinutes, e.Name)
+			fmt.Fprintf(&b, "- Not run by the main job: its full profile takes about %.0f minutes on 2 cores; run `%s`.\n",
+				e.FullMinutes, SkipCommand(e))
 		}
 		if r.Err != nil {
 			fmt.Fprintf(&b, "- Error: `%v`\n", r.Err)

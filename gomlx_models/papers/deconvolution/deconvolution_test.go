@@ -12,10 +12,10 @@ import (
 	"github.com/gomlx/compute"
 )
 
-// TestNotesDeconvExample is the notes' worked example: 4×4 input, 3×3 kernel, s=1, p=0 → C is 4×16, y is 2×2
+// TestWorkedDeconvExample is notebook 04's worked example (Shibuya's): 4×4 input, 3×3 kernel, s=1, p=0 → C is 4×16, y is 2×2
 // ([[122 148] [126 134]]), and x' = Cᵀy is 4×4, equal three ways.
-func TestNotesDeconvExample(t *testing.T) {
-	e, err := TransposedConvExample(testBackend(t), deconv.NotesInput, deconv.NotesKernel, 1, 0)
+func TestWorkedDeconvExample(t *testing.T) {
+	e, err := TransposedConvExample(testBackend(t), deconv.ExampleInput, deconv.ExampleKernel, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestNotesDeconvExample(t *testing.T) {
 }
 
 func TestStrideTwoExample(t *testing.T) {
-	e, err := TransposedConvExample(testBackend(t), StrideTwoInput, deconv.NotesKernel, 2, 0)
+	e, err := TransposedConvExample(testBackend(t), StrideTwoInput, deconv.ExampleKernel, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +81,11 @@ func TestTransposedConvExampleErrors(t *testing.T) {
 		x, k   [][]float64
 		s, pad int
 	}{
-		{"does not tile", deconv.NotesInput, deconv.NotesKernel, 2, 0}, // (4−3) % 2 ≠ 0
-		{"kernel too big", [][]float64{{1}}, deconv.NotesKernel, 1, 0},
-		{"ragged", [][]float64{{1, 2}, {3}}, deconv.NotesKernel, 1, 0},
-		{"pad too large", deconv.NotesInput, deconv.NotesKernel, 1, 3},
-		{"zero stride", deconv.NotesInput, deconv.NotesKernel, 0, 0},
+		{"does not tile", deconv.ExampleInput, deconv.ExampleKernel, 2, 0}, // (4−3) % 2 ≠ 0
+		{"kernel too big", [][]float64{{1}}, deconv.ExampleKernel, 1, 0},
+		{"ragged", [][]float64{{1, 2}, {3}}, deconv.ExampleKernel, 1, 0},
+		{"pad too large", deconv.ExampleInput, deconv.ExampleKernel, 1, 3},
+		{"zero stride", deconv.ExampleInput, deconv.ExampleKernel, 0, 0},
 	} {
 		if _, err := TransposedConvExample(b, tc.x, tc.k, tc.s, tc.pad); err == nil {
 			t.Errorf("%s: no error", tc.name)

@@ -330,7 +330,7 @@ type KernelFit struct {
 }
 
 // FitTransposedKernel learns the kernel of a stride-2 deconv.ConvTranspose2D layer (3×3, one channel, no bias,
-// zero initial weights) from 16 random 3×3 inputs and their up-sampled outputs under deconv.NotesKernel, with
+// zero initial weights) from 16 random 3×3 inputs and their up-sampled outputs under deconv.ExampleKernel, with
 // Adam for the given steps: the gradients flow through the project's layer on the Go backend, and the kernel
 // is recovered.
 func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, err error) {
@@ -353,7 +353,7 @@ func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, er
 	}
 	x := tensors.FromFlatDataAndDimensions(in, batch, m, m, 1)
 	target, err := graph.CallOnce(backend, func(x *graph.Node) *graph.Node {
-		k := graph.ConvertDType(graph.Const(x.Graph(), deconv.Flatten(deconv.NotesKernel)), dtypes.Float32)
+		k := graph.ConvertDType(graph.Const(x.Graph(), deconv.Flatten(deconv.ExampleKernel)), dtypes.Float32)
 		return deconv.TransposedConv(x, graph.Reshape(k, 3, 3, 1, 1), stride, 0)
 	}, x)
 	if err != nil {
@@ -373,7 +373,7 @@ func FitTransposedKernel(backend compute.Backend, steps int) (fit *KernelFit, er
 	}
 	targetDims := target.Shape().Dimensions
 	target.MustFinalizeAll()
-	fit = &KernelFit{Target: deconv.NotesKernel}
+	fit = &KernelFit{Target: deconv.ExampleKernel}
 	for range steps {
 		// TrainStep consumes its batch tensors: give it fresh ones each step.
 		b := gtrain.Batch{Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(slices.Clone(in), batch, m, m, 1)},

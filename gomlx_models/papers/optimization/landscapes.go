@@ -30,12 +30,12 @@ type Landscape struct {
 	Optimizers []NamedOptimizer
 }
 
-// QuadraticCurvature is the steep-axis curvature b of the notes' ill-conditioned bowl
+// QuadraticCurvature is the steep-axis curvature b of notebook 01's ill-conditioned bowl (our own example)
 // f(x, y) = ½(x² + b·y²): the Hessian is diag(1, b), so its condition number is b and plain gradient descent
 // is stable only for η < 2/b.
 const QuadraticCurvature = 10
 
-// QuadraticLandscape is the notes' ill-conditioned quadratic f(x, y) = ½(x² + 10y²) from (−4.5, 1.5), with
+// QuadraticLandscape is our ill-conditioned quadratic f(x, y) = ½(x² + 10y²) from (−4.5, 1.5), with
 // learning rates chosen to show each method's character: GD at η = 0.18 (90% of its stability limit 2/10)
 // zig-zags across the narrow axis and crawls along the long one; momentum damps the zig-zag and speeds up the
 // long axis; RMSProp and Adam rescale each coordinate, so they head diagonally at first.

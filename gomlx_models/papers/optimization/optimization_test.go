@@ -2,12 +2,15 @@ package optimization
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/optim"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 // TestLearningRateSweep: the bisected divergence thresholds of GD and momentum agree with 2/λmax and
@@ -115,29 +118,59 @@ func TestLandscapes(t *testing.T) {
 	}
 }
 
-// TestBatchSizeFindings checks the choice of the fastest run and of the best loss after one epoch.
-func TestBatchSizeFindings(t *testing.T) {
-	rows := []BatchSizeRow{
-		{Label: "SGD (1)", BatchSize: 1, SecondsToTarget: 4, TargetHit: 0.5, LossAtEpoch1: 0.3},
-		{Label: "mini-batch 10", BatchSize: 10, SecondsToTarget: 0.7, TargetHit: 0.5, LossAtEpoch1: 0.4},
-		{Label: "mini-batch 100", BatchSize: 100, SecondsToTarget: math.NaN(), TargetHit: 0.5, LossAtEpoch1: 0.5},
-		{Label: "batch GD", BatchSize: 3000, SecondsToTarget: 2, TargetHit: 0.5, LossAtEpoch1: 2},
+// TestJudgeBatchSize checks the seeded verdict of the batch-size study on made-up summaries: the paired ratio of
+// times to the target, the paired per-epoch gap, who came first, and the errors.
+func TestJudgeBatchSize(t *testing.T) {
+	env := &reproduce.Env{Profile: train.ProfileFull}
+	seed := func(s int64, sgd, mb10, mb100, gd, sgdLoss, mb10Loss float64) []BatchSizeRow {
+		return []BatchSizeRow{
+			{Label: "SGD (1)", BatchSize: 1, Seed: s, SecondsToTarget: sgd, TargetHit: 0.5, LossAtEpoch1: sgdLoss},
+			{Label: "mini-batch 10", BatchSize: 10, Seed: s, SecondsToTarget: mb10, TargetHit: 0.5, LossAtEpoch1: mb10Loss},
+			{Label: "mini-batch 100", BatchSize: 100, Seed: s, SecondsToTarget: mb100, TargetHit: 0.5, LossAtEpoch1: 0.5},
+			{Label: "batch GD", BatchSize: 3000, Seed: s, SecondsToTarget: gd, TargetHit: 0.5, LossAtEpoch1: 2},
+		}
 	}
-	m, err := BatchSizeFindings(rows)
-	if err != nil {
-		t.Fatal(err)
+	join := func(rs ...[]BatchSizeRow) []BatchSizeRow { return slices.Concat(rs...) }
+	tests := []struct {
+		name    string
+		rows    []BatchSizeRow
+		want    reproduce.Verdict
+		fastest string
+		ratio   float64
+	}{
+		{"mini-batch clearly first, SGD clearly lowest per epoch",
+			join(seed(1, 4, 1, 2, 8, 0.30, 0.40), seed(2, 4.4, 1.1, 2, 8, 0.31, 0.40), seed(3, 3.6, 0.9, 2, 8, 0.29, 0.41)),
+			reproduce.Reproduced, "mini-batch 10 in 3 of 3", 4},
+		{"one seed: no interval",
+			seed(1, 4, 1, 2, 8, 0.30, 0.40), reproduce.Inconclusive, "mini-batch 10 in 1 of 1", 4},
+		{"SGD first in wall-clock time",
+			join(seed(1, 1, 4, 4, 8, 0.30, 0.40), seed(2, 1.1, 4, 4.2, 8, 0.30, 0.40), seed(3, 0.9, 4.1, 4, 8, 0.30, 0.40)),
+			reproduce.NotReproduced, "SGD (1) in 3 of 3", 0.25},
+		{"per-epoch gap straddles zero",
+			join(seed(1, 4, 1, 2, 8, 0.30, 0.31), seed(2, 4, 1, 2, 8, 0.32, 0.31), seed(3, 4, 1, 2, 8, 0.30, 0.30)),
+			reproduce.Inconclusive, "mini-batch 10 in 3 of 3", 4},
 	}
-	if !strings.HasPrefix(m[0].Ours, "mini-batch 10 ") || !strings.Contains(m[0].Ours, "mini-batch 100 never") {
-		t.Errorf("fastest row: %q", m[0].Ours)
+	for _, tc := range tests {
+		v, err := JudgeBatchSize(env, tc.rows)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if v.Judgement.Verdict != tc.want || !strings.Contains(v.Ours(), tc.fastest) ||
+			math.Abs(v.Slowdown.Mean-tc.ratio) > 0.1*tc.ratio {
+			t.Errorf("%s: verdict %s, ratio %.3g, ours %q; want %s, ratio ≈ %g, %q", tc.name, v.Judgement.Verdict,
+				v.Slowdown.Mean, v.Ours(), tc.want, tc.ratio, tc.fastest)
+		}
 	}
-	if !strings.HasPrefix(m[1].Ours, "SGD (1), 0.300") {
-		t.Errorf("best-per-epoch row: %q", m[1].Ours)
+	never := seed(1, 4, 1, math.NaN(), 8, 0.3, 0.4)
+	if _, err := JudgeBatchSize(env, never); err == nil {
+		t.Error("a run that never reached the target was accepted")
 	}
-	for i := range rows {
-		rows[i].SecondsToTarget = math.NaN()
+	if _, err := JudgeBatchSize(env, seed(1, 4, 1, 2, 8, 0.3, 0.4)[:2]); err == nil {
+		t.Error("a seed without GD and batch 100 was accepted")
 	}
-	if _, err := BatchSizeFindings(rows); err == nil {
-		t.Error("no run reached the target, yet no error")
+	if _, err := JudgeBatchSize(env, nil); err == nil {
+		t.Error("no rows accepted")
 	}
 }
 
