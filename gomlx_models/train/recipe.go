@@ -54,6 +54,9 @@ type Classification struct {
 	// (random crops and flips, say); an error stops training. Its random state is not part of a checkpoint: a
 	// resumed run shuffles as an uninterrupted one would but draws other crops and flips.
 	Augment func(pixels []float32, n, h, w, c int) error
+	// Seed seeds the initial weights (and dropout masks) and the order of the training examples: one run of a
+	// study with several seeds. 0 keeps the defaults (weights 42, order 1).
+	Seed int64
 }
 
 // Probe records an activation while a model trains: every Every steps (and before the first step) it runs
@@ -101,7 +104,11 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 	if c.TestN > 0 && c.TestN < testIm.N {
 		testIm = testIm.Subset(c.TestN)
 	}
-	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: 1,
+	weightSeed, orderSeed := int64(42), int64(1)
+	if c.Seed != 0 {
+		weightSeed, orderSeed = c.Seed, c.Seed
+	}
+	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: orderSeed,
 		DropLast: true, Flatten: c.Flatten, Augment: c.Augment})
 	evals := []NamedDataset{{Name: "test", Data: data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})}}
 	if c.EvalTrainN > 0 {
@@ -122,7 +129,7 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 	opts := Options{
 		Name: c.Name, Backend: backend, Model: c.Model, Optimizer: opt,
 		Train: trainDS, Eval: evals, Epochs: c.Epochs, Steps: c.Steps, EvalEvery: c.EvalEvery,
-		LogEvery: c.LogEvery, Seed: 42, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
+		LogEvery: c.LogEvery, Seed: weightSeed, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
 	}
 	var onStep []func(StepRecord) error
 	if c.Schedule != nil {

@@ -19,6 +19,7 @@ import (
 	gtrain "github.com/gomlx/gomlx/ml/train"
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/data"
 )
 
 // blobs is a deterministic two-class dataset: points around (+1,+1) and (-1,-1), shuffled per epoch.
@@ -292,5 +293,40 @@ func TestArgmaxRows(t *testing.T) {
 		if got := ArgmaxRows(tc.v, tc.k); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("ArgmaxRows(%v, %d) = %v, want %v", tc.v, tc.k, got, tc.want)
 		}
+	}
+}
+
+// TestClassificationSeed: the same seed repeats a run exactly; another seed changes the initial weights and the
+// order.
+func TestClassificationSeed(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := func(split data.Split) (*data.Images, error) {
+		r := rand.New(rand.NewPCG(uint64(split)+3, 5))
+		im := &data.Images{Name: "points", N: 96, H: 1, W: 2, C: 1, Classes: []string{"a", "b"}}
+		for i := range im.N {
+			c := int32(i % 2)
+			s := float32(2*c - 1)
+			im.Pixels = append(im.Pixels, s+float32(r.NormFloat64()), s+float32(r.NormFloat64()))
+			im.Labels = append(im.Labels, c)
+		}
+		return im, nil
+	}
+	firstLoss := func(seed int64) float64 {
+		t.Helper()
+		c := Classification{Name: "points", Model: mlp, Flatten: true, Dataset: pts, BatchSize: 16, Steps: 3, LR: 0.01, Seed: seed}
+		f, err := c.Fit(b, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Run.History.Steps[0].Loss
+	}
+	if a, again := firstLoss(7), firstLoss(7); a != again {
+		t.Errorf("seed 7: first loss %g then %g", a, again)
+	}
+	if a, other := firstLoss(7), firstLoss(8); a == other {
+		t.Errorf("seeds 7 and 8 gave the same first loss %g", a)
 	}
 }
