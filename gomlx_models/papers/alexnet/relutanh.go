@@ -1,6 +1,7 @@
 package alexnet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -90,20 +91,10 @@ func (s ReLUTanhSetup) Validate() error {
 			return fmt.Errorf("alexnet: ReLU vs tanh: threshold %g outside (0, 1)", t)
 		}
 	}
-	if !slices.IsSortedFunc(s.Thresholds, func(a, b float64) int { return -cmpFloat(a, b) }) {
+	if !slices.IsSortedFunc(s.Thresholds, func(a, b float64) int { return cmp.Compare(b, a) }) {
 		return fmt.Errorf("alexnet: ReLU vs tanh: thresholds %v must decrease", s.Thresholds)
 	}
 	return nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Curve is one run's training error against epochs.

@@ -119,6 +119,22 @@ func WidthDrops(stages []Stage) int {
 	return n
 }
 
+// GridShares is the share of the network's multiply-adds spent by the modules on each grid (the stem counts on
+// 35×35).
+func GridShares(stages []Stage) map[int]float64 {
+	var total int64
+	macs := map[int]int64{}
+	for _, s := range stages {
+		total += s.MACs
+		macs[s.Grid] += s.MACs
+	}
+	share := map[int]float64{}
+	for g, m := range macs {
+		share[g] = float64(m) / float64(total)
+	}
+	return share
+}
+
 // StagesFigures draws principle 1 (values per image after every module, and what pooling first would keep at the
 // reductions) and principle 4 (width against depth, with each grid's share of the multiply-adds in the legend).
 func StagesFigures(stages []Stage) ([]*plots.Figure, error) {
@@ -136,15 +152,10 @@ func StagesFigures(stages []Stage) ([]*plots.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	var total int64
-	share := map[int]int64{}
-	for _, s := range stages {
-		total += s.MACs
-		share[s.Grid] += s.MACs
-	}
+	share := GridShares(stages)
 	var series []plots.Series
 	for _, g := range []int{35, 17, 8} {
-		sr := plots.Series{Name: fmt.Sprintf("%d×%d grid (%.0f%% of the multiply-adds)", g, g, 100*float64(share[g])/float64(total)), Points: true}
+		sr := plots.Series{Name: fmt.Sprintf("%d×%d grid (%.0f%% of the multiply-adds)", g, g, 100*share[g]), Points: true}
 		for _, s := range stages {
 			if s.Grid == g {
 				sr.X, sr.Y = append(sr.X, float64(s.Depth)), append(sr.Y, float64(s.Channels))

@@ -160,17 +160,11 @@ func principleWidthDepth() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			var total int64
-			share := map[int]int64{}
-			for _, s := range st {
-				total += s.MACs
-				share[s.Grid] += s.MACs
-			}
+			share := GridShares(st)
 			drops := WidthDrops(st)
 			first, last := st[0], st[len(st)-1]
 			return &reproduce.Result{Ours: fmt.Sprintf("depth %d → %d weight layers while width grows %d → %d channels; multiply-adds on the 35/17/8 grids %.0f%% / %.0f%% / %.0f%%",
-				first.Depth, last.Depth, first.Channels, last.Channels, 100*float64(share[35])/float64(total), 100*float64(share[17])/float64(total),
-				100*float64(share[8])/float64(total)), Value: float64(drops), Figures: paths[1:],
+				first.Depth, last.Depth, first.Channels, last.Channels, 100*share[35], 100*share[17], 100*share[8]), Value: float64(drops), Figures: paths[1:],
 				Judgement: env.Judge(reproduce.Holds(0).In(" modules narrower than the one before"), reproduce.Exact(float64(drops))),
 				Notes:     "the principle's claim about the best use of a fixed computation budget needs ImageNet training to test; the row shows how Inception v3 follows it. The 35×35 share includes the stem."}, nil
 		},

@@ -204,6 +204,7 @@ func labelSmoothing() reproduce.Experiment {
 			}
 			return SmoothingResult(env, cs, cfg.Seeds, diff, paths)
 		},
+		Long: true, FullMinutes: 3.7,
 	}
 }
 

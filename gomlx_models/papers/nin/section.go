@@ -146,6 +146,27 @@ func headMeasure() string {
 // headMinutes is the measured full-profile time of the head study (both rows share one run).
 const headMinutes = 15
 
+// headRow runs the head study of env's profile (or reuses this process's run of it), saves the figures figs
+// draws under names and builds the row with row.
+func headRow(env *reproduce.Env, row func(*reproduce.Env, *HeadResults) *reproduce.Result,
+	figs func(*HeadResults) ([]*plots.Figure, error), names ...string) (*reproduce.Result, error) {
+	res, err := TrainHeads(env, HeadStudy.For(env.Profile))
+	if err != nil {
+		return nil, err
+	}
+	fs, err := figs(res)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, fs, names...)
+	if err != nil {
+		return nil, err
+	}
+	r := row(env, res)
+	r.Figures = paths
+	return r, nil
+}
+
 func ninGAPvsFC() reproduce.Experiment {
 	return reproduce.Experiment{
 		Name: "nin-gap-vs-fc", Section: "07",
@@ -154,31 +175,20 @@ func ninGAPvsFC() reproduce.Experiment {
 		PaperValue: "CIFAR-10 test error: GAP 10.41%, FC + dropout 10.88%, FC 11.59%",
 		Measure:    headMeasure(),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
-			res, err := TrainHeads(env, HeadStudy.For(env.Profile))
-			if err != nil {
-				return nil, err
-			}
-			figs, err := HeadFigure(res)
-			if err != nil {
-				return nil, err
-			}
-			gap := res.Arms[2]
-			imgs, err := CategoryMaps(env.Backend, gap.Config, gap.Runs[0], 4)
-			if err != nil {
-				return nil, err
-			}
-			maps, err := plots.ImageGrid("GAP network: test image, its class's map and the predicted class's map (last mlpconv)",
-				imgs, 6, plots.PerImageScale(), plots.SizePixels(900, 360))
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{figs[0], maps}, "nin_heads.png", "nin_category_maps.png")
-			if err != nil {
-				return nil, err
-			}
-			r := HeadResult(env, res)
-			r.Figures = paths
-			return r, nil
+			return headRow(env, HeadResult, func(res *HeadResults) ([]*plots.Figure, error) {
+				figs, err := HeadFigure(res)
+				if err != nil {
+					return nil, err
+				}
+				gap := res.Arms[2]
+				imgs, err := CategoryMaps(env.Backend, gap.Config, gap.Runs[0], 4)
+				if err != nil {
+					return nil, err
+				}
+				maps, err := plots.ImageGrid("GAP network: test image, its class's map and the predicted class's map (last mlpconv)",
+					imgs, 6, plots.PerImageScale(), plots.SizePixels(900, 360))
+				return []*plots.Figure{figs[0], maps}, err
+			}, "nin_heads.png", "nin_category_maps.png")
 		},
 		Long: true, FullMinutes: headMinutes,
 	}
@@ -192,21 +202,13 @@ func ninGAPShift() reproduce.Experiment {
 		PaperValue: "more robust to translations (no number given)",
 		Measure:    headMeasure() + "; the same trained networks as nin-gap-vs-fc",
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
-			res, err := TrainHeads(env, HeadStudy.For(env.Profile))
-			if err != nil {
-				return nil, err
-			}
-			figs, err := HeadFigure(res)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, figs[1:], "nin_shift.png")
-			if err != nil {
-				return nil, err
-			}
-			r := ShiftResult(env, res)
-			r.Figures = paths
-			return r, nil
+			return headRow(env, ShiftResult, func(res *HeadResults) ([]*plots.Figure, error) {
+				figs, err := HeadFigure(res)
+				if err != nil {
+					return nil, err
+				}
+				return figs[1:], nil
+			}, "nin_shift.png")
 		},
 		Long: true, FullMinutes: headMinutes,
 	}

@@ -296,6 +296,29 @@ func jitterMeasure() string {
 // jitterMinutes is the measured full-profile time of the study (both rows share one run).
 const jitterMinutes = 12
 
+// jitterRow runs the study of env's profile (or reuses this process's run of it), saves its first len(names)
+// figures under names and builds the row with row.
+func jitterRow(env *reproduce.Env, row func(*JitterResult, *reproduce.Env) (*reproduce.Result, error), names ...string) (*reproduce.Result, error) {
+	r, err := Jitter(env, JitterStudy.For(env.Profile))
+	if err != nil {
+		return nil, err
+	}
+	figs, err := r.JitterFigures()
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, figs[:len(names)], names...)
+	if err != nil {
+		return nil, err
+	}
+	res, err := row(r, env)
+	if err != nil {
+		return nil, err
+	}
+	res.Figures = paths
+	return res, nil
+}
+
 func vggScaleJitter() reproduce.Experiment {
 	return reproduce.Experiment{
 		Name: "vgg-scale-jitter", Section: "06",
@@ -304,24 +327,7 @@ func vggScaleJitter() reproduce.Experiment {
 		PaperValue: "S ∈ [256, 512], Q ∈ {256, 384, 512} against Q = 384: lower error (Table 3 → Table 4, configuration D: 25.6% → 24.8% top-1)",
 		Measure:    jitterMeasure(),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
-			r, err := Jitter(env, JitterStudy.For(env.Profile))
-			if err != nil {
-				return nil, err
-			}
-			figs, err := r.JitterFigures()
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, figs, "vgg_scale_jitter.png", "vgg_jitter_loss.png", "vgg_jitter_accuracy.png")
-			if err != nil {
-				return nil, err
-			}
-			res, err := r.JitterResultRow(env)
-			if err != nil {
-				return nil, err
-			}
-			res.Figures = paths
-			return res, nil
+			return jitterRow(env, (*JitterResult).JitterResultRow, "vgg_scale_jitter.png", "vgg_jitter_loss.png", "vgg_jitter_accuracy.png")
 		},
 		Long: true, FullMinutes: jitterMinutes,
 	}
@@ -335,24 +341,7 @@ func vggLRN() reproduce.Experiment {
 		PaperValue: "top-1 error A 29.6%, A-LRN 29.7% (Table 3, S = 256)",
 		Measure:    jitterMeasure() + "; the same networks as vgg-scale-jitter",
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
-			r, err := Jitter(env, JitterStudy.For(env.Profile))
-			if err != nil {
-				return nil, err
-			}
-			figs, err := r.JitterFigures()
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, figs[:1], "vgg_lrn_scales.png")
-			if err != nil {
-				return nil, err
-			}
-			res, err := r.LRNResultRow(env)
-			if err != nil {
-				return nil, err
-			}
-			res.Figures = paths
-			return res, nil
+			return jitterRow(env, (*JitterResult).LRNResultRow, "vgg_lrn_scales.png")
 		},
 		Long: true, FullMinutes: jitterMinutes,
 	}
