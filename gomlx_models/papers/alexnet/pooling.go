@@ -185,26 +185,31 @@ func (r *PoolingResult) Judge(env *reproduce.Env) reproduce.Judgement {
 		env.Judge(reproduce.Above(0).In(" points of gap"), r.GapDiff))
 }
 
-// Figures draws the test and training error of every run against epochs, and each seed's test-error difference.
+// Figures draws each scheme's test and training error against epochs (mean over the seeds), and each seed's
+// test-error and gap differences.
 func (r *PoolingResult) Figures() ([]*plots.Figure, error) {
 	var series []plots.Series
 	for _, arm := range r.Arms {
-		for _, run := range arm.Runs {
-			name := fmt.Sprintf("z=%d s=%d seed %d", arm.Pool.Window, arm.Pool.Stride, run.Seed)
-			for _, set := range []string{"train", "test"} {
-				xs, ys, err := run.Run.History.EvalSeries(set, "epoch", "accuracy")
+		name := fmt.Sprintf("z=%d s=%d", arm.Pool.Window, arm.Pool.Stride)
+		for _, set := range []string{"train", "test"} {
+			var xs, sum []float64
+			for _, run := range arm.Runs {
+				ex, ey, err := run.Run.History.EvalSeries(set, "epoch", "accuracy")
 				if err != nil {
 					return nil, err
 				}
-				for i := range ys {
-					ys[i] = 100 * (1 - ys[i])
+				if sum == nil {
+					xs, sum = ex, make([]float64, len(ey))
 				}
-				series = append(series, plots.Series{Name: name + " " + set, X: xs, Y: ys, Points: true})
+				for i := range min(len(sum), len(ey)) {
+					sum[i] += 100 * (1 - ey[i]) / float64(len(arm.Runs))
+				}
 			}
+			series = append(series, plots.Series{Name: name + " " + set, X: xs, Y: sum, Points: true})
 		}
 	}
-	fig, err := plots.Curves(fmt.Sprintf("Overlapping (z=3, s=2) vs non-overlapping (z=2, s=2) pooling, %s, %d training images",
-		r.Dataset, r.Setup.TrainN), "epoch", "error (%)", series)
+	fig, err := plots.Curves(fmt.Sprintf("§3.4 on %s (%d images): error, mean of %d seeds", r.Dataset, r.Setup.TrainN, len(r.Setup.Seeds)),
+		"epoch", "error (%)", series)
 	if err != nil {
 		return nil, err
 	}

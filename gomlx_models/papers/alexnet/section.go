@@ -90,7 +90,7 @@ func reluTanhExp() reproduce.Experiment {
 			return r.Result(env, paths), nil
 		},
 		Long:        true,
-		FullMinutes: 9,
+		FullMinutes: 11,
 	}
 }
 

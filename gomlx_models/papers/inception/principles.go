@@ -380,7 +380,7 @@ func SpectrumFigure(ss []Spectrum) (*plots.Figure, error) {
 		series = append(series, c, marks)
 	}
 	series = append(series, plots.Series{Name: "uncorrelated channels", X: []float64{0, 1}, Y: []float64{0, 1}})
-	return plots.Curves("Principle 3: share of the variance in the top k principal components (real photos, pretrained weights)",
+	return plots.Curves("Principle 3: variance in the top k principal components (pretrained)",
 		"k / channels", "share of the variance", series, plots.YRange(0, 1))
 }
 

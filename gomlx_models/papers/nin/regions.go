@@ -233,7 +233,7 @@ func RegionsFigure(fits []RegionFit, cols int) (*plots.Figure, error) {
 	var panels []plots.ContourPanel
 	for _, f := range fits {
 		panels = append(panels, plots.ContourPanel{
-			Title: fmt.Sprintf("%s: %s, %.1f%%", f.Concept.Name, f.Separator.Name, 100*f.Accuracy()),
+			Title: fmt.Sprintf("%s: %s %.1f%%", f.Concept.Name, f.Separator.Name, 100*f.Accuracy()),
 			F:     f.At, XMin: -1, XMax: 1, YMin: -1, YMax: 1, Levels: 6, Paths: f.Concept.Boundary})
 	}
 	return plots.ContourGrid(panels, cols)

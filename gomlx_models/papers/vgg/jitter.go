@@ -79,8 +79,8 @@ func ScaleJitter(rng *rand.Rand, pixels []float32, n, side, c, sMin, sMax int) e
 // JitterSetup sizes the scale-jitter study: each configuration of Configs (Table 1's rows, widths ÷ WidthDiv, FC
 // hidden layers of FC units) is trained with every seed on the first TrainN images at 32×32, each image rescaled
 // to S ∈ [SMin, SMax] and cropped (§3.1), with Adam at LR divided by 10 at each epoch of DecayAt, and tested on
-// TestN test images at every scale of Qs densely (§3.2), single-scale at Single = 0.5(SMin + SMax) and with the
-// posteriors averaged over Qs (§4.2).
+// TestN test images at every scale of Qs densely (§3.2) and with the posteriors averaged over Qs (§4.2); Single is
+// the paper's single scale 0.5(SMin + SMax).
 type JitterSetup struct {
 	Configs                          []string
 	WidthDiv, FC                     int
@@ -119,28 +119,36 @@ func (s JitterSetup) JitterConfig(name string) (models.VGGConfig, error) {
 type JitterRun struct {
 	Seed   int64
 	Fitted *train.Fitted
-	// Scales are the test errors (%) of MultiScaleAccuracy: the FC net at 32, each Q densely, then averaged.
+	// Scales are the accuracies of MultiScaleAccuracy: the FC net at 32, each Q densely, then averaged.
 	Scales []ScaleAccuracy
-	// SingleErr is the error at Q = Single, MultiErr with the posteriors averaged over Qs.
-	SingleErr, MultiErr float64
 }
+
+// qErr is the run's test error (%) at Qs[i] (i = len(Qs): with the posteriors averaged).
+func (r *JitterRun) qErr(i int) float64 { return 100 * (1 - r.Scales[1+i].Accuracy) }
 
 // JitterArm is one configuration over the seeds.
 type JitterArm struct {
 	Name   string
 	Config models.VGGConfig
 	Runs   []*JitterRun
-	// SingleErr, MultiErr and Gain (single − multi, seed by seed) are estimates over the seeds, in % and points.
-	SingleErr, MultiErr, Gain reproduce.Estimate
+	// QErr[i] is the test error at Qs[i] and MultiErr with the posteriors averaged, over the seeds (%).
+	QErr     []reproduce.Estimate
+	MultiErr reproduce.Estimate
+	// Gains[i] is QErr[i] − MultiErr seed by seed (points): what averaging the scales gains over testing at Qs[i]
+	// alone; Gains[single] is Table 4's comparison with the single scale 0.5(Smin + Smax).
+	Gains []reproduce.Estimate
 }
 
-// JitterResult is the study: one arm per configuration, and LRNGain, A's single-scale error minus A-LRN's seed by
-// seed (positive where LRN helps), when both were trained.
+// JitterResult is the study: one arm per configuration, and LRNGain, A's error minus A-LRN's at the training
+// size Qs[0] (the FC network on the whole image, as Table 3 tests at Q = S), seed by seed (positive where LRN
+// helps), when both were trained.
 type JitterResult struct {
 	Setup   JitterSetup
 	Dataset string
 	Arms    []*JitterArm
 	LRNGain reproduce.Estimate
+	// Single is the index of Setup.Single in Setup.Qs.
+	Single int
 }
 
 // Arm returns the arm of configuration name, or nil.
@@ -216,7 +224,6 @@ func jitter(env *reproduce.Env, s JitterSetup) (*JitterResult, error) {
 			return nil, err
 		}
 		arm := &JitterArm{Name: cname, Config: cfg}
-		var singles, multis []float64
 		for _, seed := range s.Seeds {
 			rng := rand.New(rand.NewPCG(uint64(seed), 7))
 			c := train.Classification{Name: fmt.Sprintf("VGG %s seed %d", cname, seed), Model: fn, Dataset: side32,
@@ -243,24 +250,34 @@ func jitter(env *reproduce.Env, s JitterSetup) (*JitterResult, error) {
 			if err != nil {
 				return nil, err
 			}
-			r := &JitterRun{Seed: seed, Fitted: f, Scales: rows, SingleErr: 100 * (1 - rows[1+single].Accuracy),
-				MultiErr: 100 * (1 - rows[len(rows)-1].Accuracy)}
-			arm.Runs = append(arm.Runs, r)
-			singles, multis = append(singles, r.SingleErr), append(multis, r.MultiErr)
+			arm.Runs = append(arm.Runs, &JitterRun{Seed: seed, Fitted: f, Scales: rows})
 		}
-		if arm.SingleErr, err = reproduce.Seeded(s.Seeds, singles); err != nil {
+		seeded := func(i int) (reproduce.Estimate, error) {
+			v := make([]float64, len(arm.Runs))
+			for k, run := range arm.Runs {
+				v[k] = run.qErr(i)
+			}
+			return reproduce.Seeded(s.Seeds, v)
+		}
+		if arm.MultiErr, err = seeded(len(s.Qs)); err != nil {
 			return nil, err
 		}
-		if arm.MultiErr, err = reproduce.Seeded(s.Seeds, multis); err != nil {
-			return nil, err
-		}
-		if arm.Gain, err = reproduce.PairedDifference(arm.SingleErr, arm.MultiErr); err != nil {
-			return nil, err
+		for i := range s.Qs {
+			e, err := seeded(i)
+			if err != nil {
+				return nil, err
+			}
+			g, err := reproduce.PairedDifference(e, arm.MultiErr)
+			if err != nil {
+				return nil, err
+			}
+			arm.QErr, arm.Gains = append(arm.QErr, e), append(arm.Gains, g)
 		}
 		res.Arms = append(res.Arms, arm)
 	}
+	res.Single = single
 	if a, l := res.Arm("A"), res.Arm("A-LRN"); a != nil && l != nil {
-		if res.LRNGain, err = reproduce.PairedDifference(a.SingleErr, l.SingleErr); err != nil {
+		if res.LRNGain, err = reproduce.PairedDifference(a.QErr[0], l.QErr[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -283,43 +300,53 @@ func scaleText(rows []ScaleAccuracy) string {
 	return strings.Join(parts, ", ")
 }
 
-// JitterResultRow is the row of Table 4's claim: multi-scale test error below single-scale, seed by seed, for
-// configuration A.
+// JitterResultRow is the row of Table 4's claim for configuration A: the error with the posteriors averaged over
+// the scales below the error at each single scale, seed by seed — Table 4's comparison is with Q = 0.5(Smin +
+// Smax), and averaging is only better than testing at one scale if it beats each of them.
 func (r *JitterResult) JitterResultRow(env *reproduce.Env) (*reproduce.Result, error) {
 	a := r.Arm("A")
 	if a == nil {
 		return nil, errors.New("VGG scale jitter: configuration A was not trained")
 	}
-	ours := fmt.Sprintf("A trained with S ∈ [%d, %d] on %s: test error single-scale (Q=%d) %s, multi-scale (Q ∈ %v) %s; gain %s (%s); %s",
-		r.Setup.SMin, r.Setup.SMax, r.Dataset, r.Setup.Single, a.SingleErr.MeanSD(2, "%"), r.Setup.Qs, a.MultiErr.MeanSD(2, "%"),
-		a.Gain.MeanSD(2, " points"), a.Gain.CI(2), a.Gain.SeedList())
+	var js []reproduce.Judgement
+	var parts []string
+	for i, q := range r.Setup.Qs {
+		js = append(js, env.Judge(reproduce.Above(0).In(fmt.Sprintf(" points (Q = %d − averaged)", q)), a.Gains[i]))
+		mark := ""
+		if i == r.Single {
+			mark = ", the paper's single scale"
+		}
+		parts = append(parts, fmt.Sprintf("Q=%d%s: %s, gain %s (%s)", q, mark, a.QErr[i].MeanSD(2, "%"), a.Gains[i].MeanSD(2, " points"), a.Gains[i].CI(2)))
+	}
+	ours := fmt.Sprintf("A trained with S ∈ [%d, %d] on %s: test error averaged over Q ∈ %v %s; single scales %s; %s", r.Setup.SMin,
+		r.Setup.SMax, r.Dataset, r.Setup.Qs, a.MultiErr.MeanSD(2, "%"), strings.Join(parts, "; "), a.MultiErr.SeedList())
 	notes := "per-scale errors, first seed: " + scaleText(a.Runs[0].Scales) + "."
 	if l := r.Arm("A-LRN"); l != nil {
-		notes += fmt.Sprintf(" A-LRN: single %s, multi %s, gain %s (%s).", l.SingleErr.MeanSD(2, "%"), l.MultiErr.MeanSD(2, "%"),
-			l.Gain.MeanSD(2, " points"), l.Gain.CI(2))
+		notes += fmt.Sprintf(" A-LRN: averaged %s, gain over Q=%d %s (%s).", l.MultiErr.MeanSD(2, "%"), r.Setup.Single,
+			l.Gains[r.Single].MeanSD(2, " points"), l.Gains[r.Single].CI(2))
 	}
 	if env.Quick {
 		notes += " Quick profile: one seed and one epoch, so the verdict is indicative only."
 	}
-	return &reproduce.Result{Ours: ours, Value: a.Gain.Mean, Notes: notes,
-		Judgement: env.Judge(reproduce.Above(0).In(" points (single − multi)"), a.Gain)}, nil
+	return &reproduce.Result{Ours: ours, Value: a.Gains[r.Single].Mean, Notes: notes, Judgement: reproduce.AllOf(js...)}, nil
 }
 
 // LRNMargin is the gain (points of test error) the LRN row rules out: "LRN does not improve" is shown when the
 // whole interval of A's error minus A-LRN's lies below it.
 const LRNMargin = 0.5
 
-// LRNResultRow is the row of Table 3's A vs A-LRN: the gain from LRN (A's single-scale error minus A-LRN's, seed
-// by seed) below LRNMargin.
+// LRNResultRow is the row of Table 3's A vs A-LRN: the gain from LRN (A's error minus A-LRN's at the training size
+// Q = Qs[0], seed by seed) below LRNMargin.
 func (r *JitterResult) LRNResultRow(env *reproduce.Env) (*reproduce.Result, error) {
 	a, l := r.Arm("A"), r.Arm("A-LRN")
 	if a == nil || l == nil {
 		return nil, errors.New("VGG LRN: configurations A and A-LRN were not both trained")
 	}
-	ours := fmt.Sprintf("single-scale (Q=%d) test error A %s, A-LRN %s on %s; LRN's gain %s (%s); %s", r.Setup.Single,
-		a.SingleErr.MeanSD(2, "%"), l.SingleErr.MeanSD(2, "%"), r.Dataset, r.LRNGain.MeanSD(2, " points"), r.LRNGain.CI(2),
+	q := r.Setup.Qs[0]
+	ours := fmt.Sprintf("test error at Q=%d (the FC network on the whole image) A %s, A-LRN %s on %s; LRN's gain %s (%s); %s", q,
+		a.QErr[0].MeanSD(2, "%"), l.QErr[0].MeanSD(2, "%"), r.Dataset, r.LRNGain.MeanSD(2, " points"), r.LRNGain.CI(2),
 		r.LRNGain.SeedList())
-	notes := fmt.Sprintf("\"does not improve\" is judged as: LRN's gain is below %.1f points over the whole interval. Multi-scale errors: A %s, A-LRN %s.",
+	notes := fmt.Sprintf("\"does not improve\" is judged as: LRN's gain is below %.1f points over the whole interval. Averaged over the scales: A %s, A-LRN %s.",
 		LRNMargin, a.MultiErr.MeanSD(2, "%"), l.MultiErr.MeanSD(2, "%"))
 	if env.Quick {
 		notes += " Quick profile: one seed and one epoch, so the verdict is indicative only."
@@ -368,39 +395,26 @@ func (r *JitterResult) JitterFigures() ([]*plots.Figure, error) {
 }
 
 // Table is the study as rows for a notebook table: for each configuration the test error at every scale and
-// averaged (mean ± sd over the seeds) and the multi-scale gain with its interval; then LRN's gain.
+// averaged (mean ± sd over the seeds), then what averaging gains over each single scale, with its interval; then
+// LRN's gain.
 func (r *JitterResult) Table() [][]string {
 	head := []string{"configuration"}
-	for _, s := range r.Arms[0].Runs[0].Scales {
-		switch {
-		case s.Multiscale:
-			head = append(head, fmt.Sprintf("averaged over Q ∈ %v", r.Setup.Qs))
-		case s.MapSide == 0:
-			head = append(head, fmt.Sprintf("FC net at %d", s.Q))
-		default:
-			head = append(head, fmt.Sprintf("Q = %d (%d×%d map)", s.Q, s.MapSide, s.MapSide))
-		}
+	for _, q := range r.Setup.Qs {
+		head = append(head, fmt.Sprintf("Q = %d (%d×%d map)", q, q/32, q/32))
 	}
-	head = append(head, fmt.Sprintf("gain: Q = %d minus averaged", r.Setup.Single))
+	head = append(head, fmt.Sprintf("averaged over Q ∈ %v", r.Setup.Qs))
 	rows := [][]string{head}
 	for _, a := range r.Arms {
-		row := []string{a.Name}
-		for k := range a.Runs[0].Scales {
-			v := make([]float64, len(a.Runs))
-			for i, run := range a.Runs {
-				v[i] = 100 * (1 - run.Scales[k].Accuracy)
-			}
-			e, err := reproduce.Seeded(r.Setup.Seeds, v)
-			if err != nil {
-				row = append(row, err.Error())
-				continue
-			}
-			row = append(row, e.MeanSD(2, "%"))
+		row := []string{a.Name + ": test error"}
+		gains := []string{a.Name + ": gain of averaging"}
+		for i := range r.Setup.Qs {
+			row = append(row, a.QErr[i].MeanSD(2, "%"))
+			gains = append(gains, a.Gains[i].MeanSD(2, " points")+", "+a.Gains[i].CI(2))
 		}
-		rows = append(rows, append(row, a.Gain.MeanSD(2, " points")+", "+a.Gain.CI(2)))
+		rows = append(rows, append(row, a.MultiErr.MeanSD(2, "%")), append(gains, ""))
 	}
 	if r.LRNGain.Values != nil {
-		rows = append(rows, []string{"LRN's gain: A minus A-LRN at Q = " + fmt.Sprint(r.Setup.Single), r.LRNGain.MeanSD(2, " points") + ", " + r.LRNGain.CI(2)})
+		rows = append(rows, []string{fmt.Sprintf("LRN's gain: A minus A-LRN at Q = %d", r.Setup.Qs[0]), r.LRNGain.MeanSD(2, " points") + ", " + r.LRNGain.CI(2)})
 	}
 	return rows
 }
