@@ -131,6 +131,8 @@ type HeadResults struct {
 	// increase of FC head i under Shifts[j] minus GAP's. Positive favours GAP.
 	Advantage      []reproduce.Estimate
 	ShiftAdvantage [][]reproduce.Estimate
+	// GapAdvantage[i] is FC head i's train−test gap minus GAP's (points): positive where GAP over-fits less.
+	GapAdvantage []reproduce.Estimate
 	// FCDropoutGain is FC's test error minus FC + dropout's.
 	FCDropoutGain reproduce.Estimate
 }
@@ -297,6 +299,11 @@ func trainHeads(env *reproduce.Env, s HeadSettings) (*HeadResults, error) {
 			return nil, err
 		}
 		res.Advantage = append(res.Advantage, d)
+		g, err := reproduce.PairedDifference(fc.Gap, gap.Gap)
+		if err != nil {
+			return nil, err
+		}
+		res.GapAdvantage = append(res.GapAdvantage, g)
 		var row []reproduce.Estimate
 		for j := range s.Shifts {
 			d, err := reproduce.PairedDifference(fc.ShiftErr[j], gap.ShiftErr[j])
