@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -28,6 +29,10 @@ type ConvNet struct {
 	// Input is the image shape (height, width, channels) a flat [batch, H·W·C] input is reshaped to; zero
 	// means the network takes NHWC images only.
 	Input [3]int
+	// InitStd, when positive, draws every weight from N(0, InitStd²) and sets the biases to 0 (Krizhevsky et al.
+	// 2012, §5: "from a zero-mean Gaussian distribution with standard deviation 0.01"); 0 keeps GoMLX's He
+	// initialization.
+	InitStd float64
 }
 
 // The ConvNet table.
@@ -48,6 +53,23 @@ var (
 		Hidden:  []int{64},
 		Classes: 10,
 		Input:   [3]int{28, 28, 1},
+	}
+	// LeNet5 is LeCun et al. 1998's LeNet-5 (§II.B, Fig. 2) on 32×32×1 images (MNIST's 28×28 digits centred in a
+	// 32×32 field, §III.A): C1 6@5×5 → 28×28×6, S2 → 14×14×6, C3 16@5×5 → 10×10×16, S4 → 5×5×16, C5 120@5×5 →
+	// 1×1×120, F6 84, 10 outputs; tanh units; 61,706 parameters. Where it differs from the paper: C3 sees all six
+	// S2 maps (Table I connects each to three or four), S2 and S4 are 2×2 max-pools (the paper's subsampling
+	// averages with a trained coefficient and bias), the units are tanh (the paper's 1.7159·tanh(2a/3)), and the
+	// outputs are logits for a softmax (the paper's are Euclidean RBF units).
+	LeNet5 = ConvNet{
+		Stages: []ConvStage{
+			{Filters: 6, Kernel: 5, Pool: 2},
+			{Filters: 16, Kernel: 5, Pool: 2},
+			{Filters: 120, Kernel: 5},
+		},
+		Hidden:  []int{84},
+		Classes: 10,
+		Tanh:    true,
+		Input:   [3]int{32, 32, 1},
 	}
 )
 
@@ -82,6 +104,9 @@ func (n ConvNet) TapsUpTo(scope *model.Scope, x *graph.Node, last string) []Tap 
 		panic(fmt.Errorf("ConvNet: want NHWC images, got shape %s", x.Shape()))
 	}
 	batch, h, w := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
+	if n.InitStd > 0 {
+		scope = scope.WithInitializer(gaussianWeights(scope, n.InitStd))
+	}
 	var taps []Tap
 	done := func(name string, node *graph.Node) bool {
 		taps = append(taps, Tap{name, node})
@@ -122,6 +147,17 @@ func (n ConvNet) TapsUpTo(scope *model.Scope, x *graph.Node, last string) []Tap 
 		panic(fmt.Errorf("ConvNet: no layer named %q", last))
 	}
 	return taps
+}
+
+// gaussianWeights initializes weights (rank ≥ 2) from N(0, std²) with the store's seeded generator and biases
+// (rank ≤ 1) to zero.
+func gaussianWeights(scope *model.Scope, std float64) model.VariableInitializer {
+	return func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+		if shape.Rank() <= 1 || !shape.DType.IsFloat() {
+			return graph.Zeros(g, shape)
+		}
+		return graph.MulScalar(scope.RandomNormal(g, shape), std)
+	}
 }
 
 // activation is ReLU, or tanh when n.Tanh.

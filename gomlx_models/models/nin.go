@@ -16,6 +16,8 @@ import (
 type MLPConv struct {
 	Kernel  int
 	Filters []int
+	// LinearOut leaves out the ReLU after the last layer (class maps that may be negative).
+	LinearOut bool
 }
 
 // NINHead selects the classifier on top of the last mlpconv layer.
@@ -51,6 +53,11 @@ type NINConfig struct {
 	// NoFCDropout keeps dropout off the hidden FC layers of the NINFullyConnected head (§4.6's "fully connected"
 	// baseline without dropout) while the mlpconv layers keep Dropout.
 	NoFCDropout bool
+	// NoTrunkDropout keeps dropout off the mlpconv layers' outputs (the head then holds the only dropout).
+	NoTrunkDropout bool
+	// LinearMaps leaves out the ReLU after the last mlpconv layer, so a class map can go negative: with a narrow
+	// trunk a ReLU'd class map that is negative everywhere passes no gradient and its class never recovers.
+	LinearMaps bool
 	// Maps returns the last mlpconv layer's feature maps [batch, h, w, classes] instead of the head's logits: with
 	// the GAP head they are §4.6's category confidence maps (Fig. 4).
 	Maps bool
@@ -136,7 +143,7 @@ func NIN(c NINConfig) (func(scope *model.Scope, x *graph.Node) *graph.Node, erro
 				}
 				widths[li] = f
 			}
-			x = MLPConv{Kernel: b.Kernel, Filters: widths}.Apply(s, x)
+			x = MLPConv{Kernel: b.Kernel, Filters: widths, LinearOut: last && c.LinearMaps}.Apply(s, x)
 			x.AssertDims(batch, h, w, x.Shape().Dimensions[3])
 			if last {
 				if c.Maps {
@@ -147,7 +154,7 @@ func NIN(c NINConfig) (func(scope *model.Scope, x *graph.Node) *graph.Node, erro
 			x = layers.MaxPool2D(s.In("pool"), x, c.Pool)
 			h, w = pooledSide(h, c.Pool), pooledSide(w, c.Pool)
 			x.AssertDims(batch, h, w, x.Shape().Dimensions[3])
-			if c.Dropout > 0 {
+			if c.Dropout > 0 && !c.NoTrunkDropout {
 				x = regularize.InvertedDropout(s.In("dropout"), x, 1-c.Dropout)
 			}
 		}
@@ -167,7 +174,7 @@ func NIN(c NINConfig) (func(scope *model.Scope, x *graph.Node) *graph.Node, erro
 
 // Apply builds the mlpconv layer on the NHWC images x under scope: a Kernel×Kernel convolution (scope "conv")
 // then a 1×1 convolution per further width (scopes "cccp1", "cccp2", …), all with SAME padding, biases and a
-// ReLU (§3.1, eq. 2). It returns [batch, H, W, Filters[last]].
+// ReLU (§3.1, eq. 2; the last without it when LinearOut). It returns [batch, H, W, Filters[last]].
 func (b MLPConv) Apply(scope *model.Scope, x *graph.Node) *graph.Node {
 	if b.Kernel < 1 || len(b.Filters) == 0 {
 		panic(fmt.Errorf("MLPConv: invalid layer %+v", b))
@@ -177,8 +184,10 @@ func (b MLPConv) Apply(scope *model.Scope, x *graph.Node) *graph.Node {
 		if li > 0 {
 			name, k = fmt.Sprintf("cccp%d", li), 1
 		}
-		x = layers.ReLU(layers.Conv2D(scope.In("%s", name), x, layers.Conv{Filters: f, Kernel: k,
-			Padding: layers.Same, UseBias: true}))
+		x = layers.Conv2D(scope.In("%s", name), x, layers.Conv{Filters: f, Kernel: k, Padding: layers.Same, UseBias: true})
+		if !(b.LinearOut && li == len(b.Filters)-1) {
+			x = layers.ReLU(x)
+		}
 	}
 	return x
 }

@@ -380,3 +380,40 @@ func maxRelDiffF64(a, b []float64) float64 {
 	}
 	return d / m
 }
+
+// TestNINLinearMaps: the class maps are ReLU outputs (never negative) unless LinearMaps leaves the ReLU out.
+func TestNINLinearMaps(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(3))
+	d := make([]float32, 2*28*28)
+	for i := range d {
+		d[i] = float32(rng.NormFloat64())
+	}
+	x := tensors.FromFlatDataAndDimensions(d, 2, 28, 28, 1)
+	for _, linear := range []bool{false, true} {
+		cfg := NINCIFAR10
+		cfg.WidthDiv, cfg.Maps, cfg.LinearMaps = 8, true, linear
+		store := model.NewStore()
+		store.SetParam(model.ParamInitialSeed, int64(4))
+		exec, err := model.NewExec(b, store, mustFor(t)(NIN(cfg)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Exec(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		negative := 0
+		for _, v := range logitsF64(out[0]) {
+			if v < 0 {
+				negative++
+			}
+		}
+		if linear != (negative > 0) {
+			t.Errorf("LinearMaps %v: %d negative map values", linear, negative)
+		}
+	}
+}

@@ -64,3 +64,22 @@ func ClipByGlobalNorm(grads [][]float64, maxNorm float64) (norm float64, err err
 	}
 	return norm, nil
 }
+
+// Milestones is a step-wise schedule that divides the learning rate by 10 at each milestone: the rate after step
+// s is LR / 10^(number of milestones ≤ s). Milestones count steps (or epochs: the caller's unit); He et al. 2016
+// (§4.2) divide by 10 at 32k and 48k iterations.
+type Milestones struct {
+	LR float64
+	At []int
+}
+
+// Rate returns the learning rate after step.
+func (m Milestones) Rate(step int) float64 {
+	lr := m.LR
+	for _, at := range m.At {
+		if step >= at {
+			lr /= 10
+		}
+	}
+	return lr
+}

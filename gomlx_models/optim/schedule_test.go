@@ -63,3 +63,18 @@ func TestClipByGlobalNorm(t *testing.T) {
 		t.Error("NaN gradient: no error")
 	}
 }
+
+func TestMilestones(t *testing.T) {
+	m := Milestones{LR: 0.1, At: []int{30, 45}}
+	for _, tc := range []struct {
+		step int
+		want float64
+	}{{0, 0.1}, {29, 0.1}, {30, 0.01}, {44, 0.01}, {45, 0.001}, {1000, 0.001}} {
+		if got := m.Rate(tc.step); math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("step %d: %g, want %g", tc.step, got, tc.want)
+		}
+	}
+	if got := (Milestones{LR: 0.5}).Rate(99); got != 0.5 {
+		t.Errorf("no milestones: %g", got)
+	}
+}

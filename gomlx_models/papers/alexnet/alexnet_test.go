@@ -5,6 +5,11 @@ import (
 	"math"
 	"testing"
 
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/convnotes/convnotes/gomlx_models/backend"
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
@@ -43,9 +48,6 @@ func TestSummaries(t *testing.T) {
 		if tc.neurons > 0 && tc.s.Neurons != tc.neurons {
 			t.Errorf("%s: %d neurons, want %d", tc.name, tc.s.Neurons, tc.neurons)
 		}
-	}
-	if rows := SummaryFindings(ss); len(rows) != 5 {
-		t.Errorf("%d findings", len(rows))
 	}
 }
 
@@ -92,11 +94,67 @@ func TestRunningError(t *testing.T) {
 			t.Errorf("step %v: error %g, want %g", steps[i], errs[i], want[i])
 		}
 	}
-	if got := StepsToError(steps, errs, 0.25); got != 3 {
-		t.Errorf("steps to 25%%: %d, want 3", got)
+	if got := EpochsToError(steps, errs, 0.25); got != 3 {
+		t.Errorf("steps to 25%%: %g, want 3", got)
 	}
-	if got := StepsToError(steps, errs, -1); got != 0 {
-		t.Errorf("unreachable threshold: %d, want 0", got)
+	if got := EpochsToError(steps, errs, -1); !math.IsNaN(got) {
+		t.Errorf("unreachable threshold: %g, want NaN", got)
+	}
+}
+
+// TestBestLR: the rate reaching the lowest threshold earliest wins; among runs that reached none, the lowest
+// final error.
+func TestBestLR(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name string
+		runs []*Curve
+		want float64
+	}{
+		{"lower threshold wins", []*Curve{{LR: 0.1, Reached: []float64{1, nan}, Error: []float64{0.2}},
+			{LR: 0.01, Reached: []float64{3, 5}, Error: []float64{0.1}}}, 0.01},
+		{"earlier wins", []*Curve{{LR: 0.1, Reached: []float64{1, 4}, Error: []float64{0.1}},
+			{LR: 0.01, Reached: []float64{2, 6}, Error: []float64{0.1}}}, 0.1},
+		{"none reached: final error", []*Curve{{LR: 0.1, Reached: []float64{nan, nan}, Error: []float64{0.9}},
+			{LR: 0.01, Reached: []float64{nan, nan}, Error: []float64{0.5}}}, 0.01},
+	}
+	for _, tc := range tests {
+		if got := bestLR(tc.runs, 10); got != tc.want {
+			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestFig1NetInit: the Fig. 1 network starts from N(0, 0.01²) weights and zero biases.
+func TestFig1NetInit(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := model.NewStore()
+	store.SetParam(model.ParamInitialSeed, int64(3))
+	if _, err := model.CallOnce(b, store, Fig1Net.Model(), tensors.FromShape(shapes.Make(dtypes.Float32, 1, 32, 32, 1))); err != nil {
+		t.Fatal(err)
+	}
+	w, err := train.VariableValues(store, "/stage2/conv/weights")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ss float64
+	for _, v := range w {
+		ss += v * v
+	}
+	if std := math.Sqrt(ss / float64(len(w))); math.Abs(std-PaperInitStd) > 0.001 {
+		t.Errorf("conv2 weights have standard deviation %g, want %g", std, PaperInitStd)
+	}
+	bias, err := train.VariableValues(store, "/stage3/conv/biases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range bias {
+		if v != 0 {
+			t.Fatalf("conv3 biases %v, want zeros", bias)
+		}
 	}
 }
 
@@ -110,6 +168,8 @@ func TestPoolSides(t *testing.T) {
 		{models.AlexNetPaper.WithPool(NonOverlappingPool), []int{27, 13, 6}},
 		{models.AlexNetSmall, []int{15, 7, 3}},
 		{models.AlexNetSmall.WithPool(NonOverlappingPool), []int{16, 8, 4}},
+		{PoolingNet(16, OverlappingPool, false), []int{15, 7, 3}},
+		{PoolingNet(16, NonOverlappingPool, false), []int{15, 7, 3}},
 	}
 	for _, tc := range tests {
 		got := PoolSides(tc.cfg)
@@ -194,27 +254,66 @@ func TestCropFlipBatches(t *testing.T) {
 }
 
 // TestPaperProfileWiring: the paper profile of ReLU-vs-tanh is Fig. 1's setting (all the data, batch 128,
-// 35 epochs), and the study runs with it (shortened to a few steps).
+// 35 epochs, 25%), and the study runs with it (shortened to a few images and one epoch).
 func TestPaperProfileWiring(t *testing.T) {
 	p := ReLUTanhConfig.For(train.ProfilePaper)
-	if p.TrainN != 0 || p.BatchSize != 128 || p.Steps != 35*390 || p.Threshold != 0.25 {
+	if p.TrainN != 0 || p.BatchSize != 128 || p.Epochs != 35 || len(p.Thresholds) != 1 || p.Thresholds[0] != PaperThreshold {
 		t.Errorf("paper profile %+v", p)
 	}
-	if full := ReLUTanhConfig.For(train.ProfileFull); full.Steps >= p.Steps {
-		t.Errorf("full profile (%d steps) should be smaller than the paper's", full.Steps)
+	for _, s := range []ReLUTanhSetup{ReLUTanhConfig.Quick, ReLUTanhConfig.Full, p} {
+		if err := s.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	if full := ReLUTanhConfig.For(train.ProfileFull); len(full.Seeds) < 3 {
+		t.Errorf("full profile runs %d seeds, want at least 3", len(full.Seeds))
+	}
+	if bad := (ReLUTanhSetup{BatchSize: 1, Epochs: 1, Window: 1, LRs: []float64{1}, Seeds: []int64{1}, TuneSeed: 1,
+		Thresholds: []float64{0.5}}); bad.Validate() == nil {
+		t.Error("a tuning seed among the evaluation seeds was accepted")
 	}
 	b, err := backend.New("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.TrainN, p.Steps = 512, 4
+	p.TrainN, p.Epochs, p.BatchSize, p.LRs, p.Seeds, p.Window = 256, 1, 32, []float64{0.01}, []int64{1}, 2
 	env := &reproduce.Env{Backend: b, OutDir: t.TempDir(), Profile: train.ProfilePaper, Progress: io.Discard, Log: io.Discard}
 	r, err := ReLUTanh(env, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Runs) != 2 || len(r.Runs[1].Error) != 4 || (r.Dataset != data.DatasetCIFAR10 && r.Dataset != data.DatasetFashionMNIST) {
-		t.Errorf("runs %d, dataset %q", len(r.Runs), r.Dataset)
+	if len(r.Units) != 2 || len(r.Units[1].Runs) != 1 || len(r.Units[0].Tuning) != 1 || len(r.Speedup) != 1 ||
+		(r.Dataset != data.DatasetCIFAR10 && r.Dataset != data.DatasetFashionMNIST) {
+		t.Errorf("units %d, speed-ups %d, dataset %q", len(r.Units), len(r.Speedup), r.Dataset)
+	}
+	if _, err := r.Figures(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestPoolingSeedsPair: the pooling study pairs the two schemes seed by seed, and a seed reruns exactly.
+func TestPoolingSeedsPair(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &reproduce.Env{Backend: b, OutDir: t.TempDir(), Profile: train.ProfileQuick, Quick: true, Progress: io.Discard, Log: io.Discard}
+	s := PoolingConfig.Quick
+	s.TrainN, s.TestN, s.Epochs, s.Seeds = 128, 100, 1, []int64{1, 2}
+	a, err := Pooling(env, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.TestDiff.Values) != 2 || a.TestDiff.Values[0] != a.Arms[1].Runs[0].TestErr-a.Arms[0].Runs[0].TestErr {
+		t.Errorf("test-error differences %v do not pair the runs", a.TestDiff.Values)
+	}
+	s.Seeds = []int64{1}
+	again, err := Pooling(env, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Arms[0].Runs[0].TestErr != a.Arms[0].Runs[0].TestErr {
+		t.Errorf("seed 1 gave %g then %g", a.Arms[0].Runs[0].TestErr, again.Arms[0].Runs[0].TestErr)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/augment"
 	"github.com/convnotes/convnotes/gomlx_models/data"
-	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/plots"
 )
 
@@ -169,15 +168,4 @@ func (d *AugmentationDemo) Figures() ([]*plots.Figure, error) {
 		figs = append(figs, f)
 	}
 	return figs, nil
-}
-
-// Findings are the closing-table rows.
-func (d *AugmentationDemo) Findings() []reproduce.Finding {
-	p := d.PCA
-	return []reproduce.Finding{
-		{Item: "crop/flip augmentation factor", Paper: "2048",
-			Ours: fmt.Sprintf("%d = (256−224)²·2 (%d distinct patches)", d.Factor, d.Distinct)},
-		{Item: "RGB PCA eigenvalues (4 photos)", Paper: "ImageNet's, not printed",
-			Ours: fmt.Sprintf("%.4f, %.4f, %.4f; max |Σp − λp| = %.0e", p.Eigenvalues[0], p.Eigenvalues[1], p.Eigenvalues[2], d.Residual)},
-	}
 }

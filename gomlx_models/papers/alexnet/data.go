@@ -44,3 +44,11 @@ func LoadData(side, trainN, testN int) (*Data, error) {
 	}
 	return &Data{Name: name, Train: tr.Normalize(mean, std), Test: te.Normalize(mean, std)}, nil
 }
+
+// split returns d's training or test images (the Dataset function of a train.Classification).
+func (d *Data) split(s data.Split) (*data.Images, error) {
+	if s == data.Train {
+		return d.Train, nil
+	}
+	return d.Test, nil
+}

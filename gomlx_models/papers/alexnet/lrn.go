@@ -11,7 +11,6 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
-	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/plots"
 )
 
@@ -92,10 +91,4 @@ func LRNFigure(cfg layers.LRN) (*plots.Figure, error) {
 			{Name: "neighbours silent", X: xs, Y: alone},
 			{Name: "4 neighbours equally active", X: xs, Y: crowd},
 		})
-}
-
-// Findings are the closing-table rows of the check.
-func (c *LRNCheck) Findings() []reproduce.Finding {
-	return []reproduce.Finding{{Item: "LRN layer vs §3.3 formula", Paper: "b = a/(k + α Σ a²)^β",
-		Ours: fmt.Sprintf("max |layer − formula| = %.1e; PyTorch needs alpha=%g", c.MaxAbsDiff, c.PyTorchAlpha)}}
 }

@@ -11,9 +11,7 @@ import (
 	"fmt"
 
 	"github.com/convnotes/convnotes/gomlx_models/layers"
-	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
-	"github.com/convnotes/convnotes/gomlx_models/train"
 	"github.com/convnotes/convnotes/plots"
 )
 
@@ -72,28 +70,27 @@ func reluTanhExp() reproduce.Experiment {
 	return reproduce.Experiment{
 		Name: "relu-vs-tanh", Section: "05",
 		Paper:      paperCite + ", §3.1 and Fig. 1",
-		Claim:      "a four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than with tanh",
-		PaperValue: "6× fewer epochs to 25% training error",
-		Measure: fmt.Sprintf("four-layer CNN (3 conv 5×5 + FC) on CIFAR-10 if present, else Fashion-MNIST padded to 32×32; %d images, batch %d, SGD η=%g momentum %g, %d steps each; steps until the mean batch error of the last %d steps ≤ 25%% (quick: %d images, %d steps; --profile paper: all CIFAR-10, batch 128, 35 epochs)",
-			f.TrainN, f.BatchSize, f.LR, f.Momentum, f.Steps, f.Window, q.TrainN, q.Steps),
+		Claim:      "a four-layer CNN with ReLUs reaches a training-error threshold several times faster than with tanh (each unit at its own best learning rate, no regularization)",
+		PaperValue: "6× fewer epochs to 25% training error on CIFAR-10",
+		Measure: fmt.Sprintf("cuda-convnet's four-layer layout (conv 5×5 32-32-64, each pooled, FC 10; N(0, 0.01²) weights) on the first %d Fashion-MNIST images padded to 32 (CIFAR-10 if present), SGD momentum %g, batch %d, %d epochs; η grid %v per unit on seed %d, each unit's best η then run with %s; epochs until the mean error of the last %d batches ≤ %v; paired ratio tanh/ReLU at the lowest threshold every ReLU run reached (quick: %d images, %d epochs, 1 seed; --profile paper: all CIFAR-10, batch 128, 35 epochs, 25%%)",
+			f.TrainN, f.Momentum, f.BatchSize, f.Epochs, f.LRs, f.TuneSeed, reproduce.Estimate{Seeds: f.Seeds}.SeedList(), f.Window, f.Thresholds, q.TrainN, q.Epochs),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			r, err := ReLUTanh(env, ReLUTanhConfig.For(env.Profile))
 			if err != nil {
 				return nil, err
 			}
-			fig, err := r.Figure()
+			figs, err := r.Figures()
 			if err != nil {
 				return nil, err
 			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "relu_vs_tanh")
+			paths, err := reproduce.SaveFigures(env, figs, "relu_vs_tanh", "relu_vs_tanh_speedup", "relu_vs_tanh_lr_grid")
 			if err != nil {
 				return nil, err
 			}
-			return &reproduce.Result{Ours: r.Summary(), Value: r.Ratio, Judgement: r.Judge(env),
-				Notes: fmt.Sprintf("data: %s; one learning rate for both networks (the paper tuned each); %.0fs + %.0fs of training.",
-					r.Dataset, r.Runs[0].Run.Seconds, r.Runs[1].Run.Seconds),
-				Figures: paths}, nil
+			return r.Result(env, paths), nil
 		},
+		Long:        true,
+		FullMinutes: 11,
 	}
 }
 
@@ -135,8 +132,8 @@ func poolingExp() reproduce.Experiment {
 		Paper:      paperCite + ", §3.4",
 		Claim:      "overlapping pooling (z=3, s=2) lowers the error compared with z=s=2 (same output size) and makes over-fitting slightly harder",
 		PaperValue: "top-1 −0.4%, top-5 −0.3% on ILSVRC; harder to overfit",
-		Measure: fmt.Sprintf("32×32 AlexNet at width/%d with each pooling on %d Fashion-MNIST (or CIFAR-10) images, SGD momentum 0.9, weight decay 5e-4, dropout 0.5, %d steps of %d; test error and train−test gap on %d images (quick: width/%d, %d images, %d steps)",
-			f.Div, f.TrainN, f.Steps, f.BatchSize, f.TestN, q.Div, q.TrainN, q.Steps),
+		Measure: fmt.Sprintf("AlexNet for small images at width/%d on %d×%d inputs (both poolings give 15→7→3), no dropout or LRN, on the first %d Fashion-MNIST (or CIFAR-10) images, SGD η=%g momentum %g weight decay %g, batch %d, %d epochs, %s; paired differences (z=2 minus z=3) of the test error on %d images and of the train−test gap (quick: %d images, %d epochs, 1 seed)",
+			f.Div, PoolingSide, PoolingSide, f.TrainN, f.LR, f.Momentum, f.WeightDecay, f.BatchSize, f.Epochs, reproduce.Estimate{Seeds: f.Seeds}.SeedList(), f.TestN, q.TrainN, q.Epochs),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			r, err := Pooling(env, PoolingConfig.For(env.Profile))
 			if err != nil {
@@ -146,17 +143,14 @@ func poolingExp() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			paths, err := reproduce.SaveFigures(env, figs, "pooling")
+			paths, err := reproduce.SaveFigures(env, figs, "pooling", "pooling_per_seed")
 			if err != nil {
 				return nil, err
 			}
-			o := PoolSides(models.AlexNetPaper)
-			n := PoolSides(models.AlexNetPaper.WithPool(NonOverlappingPool))
-			return &reproduce.Result{Ours: r.Summary(), Value: r.Runs[1].TestAcc - r.Runs[0].TestAcc, Judgement: r.Judge(env),
-				Notes: fmt.Sprintf("pooled sides at 227: %v (z=3,s=2) and %v (z=2,s=2); %.0fs + %.0fs of training.",
-					o, n, r.Runs[0].Run.Seconds, r.Runs[1].Run.Seconds),
-				Figures: paths}, nil
+			return r.Result(env, paths), nil
 		},
+		Long:        true,
+		FullMinutes: 15,
 	}
 }
 
@@ -218,12 +212,7 @@ func trainingExp() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			notes := fmt.Sprintf("data: %s; constant η (the paper divides it by 10 three times); %.0fs of training.", r.Dataset, r.Run.Seconds)
-			if env.Profile == train.ProfileQuick {
-				notes += " Quick profile: a few steps only."
-			}
-			return &reproduce.Result{Ours: r.Summary(), Value: 1 - r.TenCropAcc, Judgement: r.Judge(env), Notes: notes,
-				Figures: paths}, nil
+			return r.Result(env, paths), nil
 		},
 	}
 }

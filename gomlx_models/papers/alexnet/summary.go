@@ -9,7 +9,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
-	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/summary"
 	"github.com/convnotes/convnotes/plots"
 )
@@ -104,20 +103,6 @@ func SummaryText(ss []*Summary) string {
 			summary.Thousands(s.Table.TotalMACs), summary.Thousands(int64(s.Neurons)), s.Conv1Side, s.Pool5Side)
 	}
 	return b.String()
-}
-
-// SummaryFindings are the closing-table rows of the summaries (paper at 227, at 224, torchvision).
-func SummaryFindings(ss []*Summary) []reproduce.Finding {
-	p227, p224, tv := ss[0], ss[1], ss[2]
-	return []reproduce.Finding{
-		{Item: "parameters (two towers, 227)", Paper: "60 million",
-			Ours: summary.Thousands(int64(p227.Table.TotalParams))},
-		{Item: "neurons (8 learned layers)", Paper: "650,000", Ours: summary.Thousands(int64(p227.Neurons))},
-		{Item: "multiply-adds per image", Paper: "not stated", Ours: summary.Thousands(p227.Table.TotalMACs)},
-		{Item: "conv1 side at 224 / 227", Paper: "55 (Fig. 2, input 224)",
-			Ours: fmt.Sprintf("%d / %d", p224.Conv1Side, p227.Conv1Side)},
-		{Item: "torchvision AlexNet parameters", Paper: "61,100,840", Ours: summary.Thousands(int64(tv.Table.TotalParams))},
-	}
 }
 
 // SummaryFigure draws the parameters and multiply-adds of each layer of the paper's network (log scale):

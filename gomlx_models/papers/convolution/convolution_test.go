@@ -239,7 +239,7 @@ func TestDevNetSummary(t *testing.T) {
 // TestDevNetTrainsAndRestores trains models.DevNet for a few steps, restores it from its checkpoint and draws its figures.
 func TestDevNetTrainsAndRestores(t *testing.T) {
 	env := &reproduce.Env{Backend: testBackend(t), OutDir: t.TempDir(), Profile: train.ProfileQuick, Quick: true, Progress: io.Discard, Log: io.Discard}
-	c := DevNetClassification.For(env.Profile)
+	c := DevNetStudy.For(env.Profile).Recipe
 	c.TrainN, c.TestN, c.Steps, c.EvalEvery = 640, 200, 5, 0
 	ckpt := env.Path("devnet.ckpt")
 	fit, err := c.FitCached(env.Backend, env.Progress, ckpt, true)
@@ -268,6 +268,40 @@ func TestDevNetTrainsAndRestores(t *testing.T) {
 	}
 	if _, err := FeatureMaps(again.Run, models.DevNet, again.Test, 0, []string{"nope"}, 4); err == nil {
 		t.Error("FeatureMaps accepted an unknown layer")
+	}
+}
+
+// TestLeNet5: the table is LeNet-5's layout (61,706 parameters with a full C3) and RunSeeds trains one run per
+// seed, a seed rerunning exactly.
+func TestLeNet5(t *testing.T) {
+	tab, err := Summary(testBackend(t), models.LeNet5, 32, 32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// C1 5·5·6+6, C3 5·5·6·16+16, C5 5·5·16·120+120, F6 120·84+84, output 84·10+10.
+	if want := 156 + 2_416 + 48_120 + 10_164 + 850; tab.TotalParams != want {
+		t.Errorf("LeNet-5 has %d parameters, want %d\n%s", tab.TotalParams, want, tab)
+	}
+	env := &reproduce.Env{Backend: testBackend(t), OutDir: t.TempDir(), Profile: train.ProfileQuick, Quick: true, Progress: io.Discard, Log: io.Discard}
+	s := LeNet5Study.Quick
+	s.Recipe.TrainN, s.Recipe.TestN, s.Recipe.Epochs, s.Recipe.Steps, s.Seeds = 256, 100, 0, 4, []int64{1, 2}
+	r, err := RunSeeds(env, s, nil, false)
+	if err != nil {
+		t.Skipf("no MNIST: %v", err)
+	}
+	if len(r.Fits) != 2 || len(r.TestErr.Values) != 2 || r.Fits[0].Train.H != 32 {
+		t.Fatalf("%d runs, %d values, %d px", len(r.Fits), len(r.TestErr.Values), r.Fits[0].Train.H)
+	}
+	s.Seeds = []int64{1}
+	again, err := RunSeeds(env, s, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.TestErr.Values[0] != r.TestErr.Values[0] {
+		t.Errorf("seed 1 gave %g%% then %g%%", r.TestErr.Values[0], again.TestErr.Values[0])
+	}
+	if res := LeNet5Result(env, r, nil); res.Judgement.Verdict == "" || !res.Judgement.Indicative {
+		t.Errorf("LeNet-5 row %+v", res.Judgement)
 	}
 }
 

@@ -3,7 +3,9 @@ package convolution
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/layers"
@@ -29,21 +31,53 @@ func Summary(backend compute.Backend, net models.ConvNet, h, w, c int) (*summary
 	}, shapes.Make(dtypes.Float32, 1, h, w, c))
 }
 
-// DevNetClassification is the training recipe of notebook 03 per profile: models.DevNet with Adam 1e-3, batch
-// 64, on Fashion-MNIST (MNIST when it is not installed); three epochs on all 60,000 images in the full profile,
-// 200 steps on 9,600 in the quick one.
-var DevNetClassification = train.ByProfile[train.Classification]{
-	Quick: train.Classification{Name: "fashion-devnet", Model: models.DevNet.Model(), Dataset: data.FashionOrMNIST,
-		TrainN: 9600, TestN: 1000, BatchSize: 64, Steps: 200, LR: 1e-3, EvalEvery: 50},
-	Full: train.Classification{Name: "fashion-devnet", Model: models.DevNet.Model(), Dataset: data.FashionOrMNIST,
-		BatchSize: 64, Epochs: 3, LR: 1e-3, EvalEvery: 500},
+// DevNetStudy is the training of notebook 03 per profile: models.DevNet with Adam 1e-3, batch 64, on
+// Fashion-MNIST (MNIST when it is not installed); three epochs on all 60,000 images in the full profile, with three
+// seeds, 200 steps on 9,600 in the quick one.
+var DevNetStudy = train.ByProfile[SeededClassification]{
+	Quick: SeededClassification{Recipe: train.Classification{Name: "fashion-devnet", Model: models.DevNet.Model(), Dataset: data.FashionOrMNIST,
+		TrainN: 9600, TestN: 1000, BatchSize: 64, Steps: 200, LR: 1e-3, EvalEvery: 50}, Seeds: []int64{1}},
+	Full: SeededClassification{Recipe: train.Classification{Name: "fashion-devnet", Model: models.DevNet.Model(), Dataset: data.FashionOrMNIST,
+		BatchSize: 64, Epochs: 3, LR: 1e-3, EvalEvery: 500, LogEvery: 10}, Seeds: []int64{1, 2, 3}},
 }
 
-// TrainDevNet trains DevNet with [DevNetClassification]. With checkpoint set, the run is saved there and a
-// later call with the same path (in another notebook cell) restores it instead of training again; retrain
-// deletes an existing checkpoint first.
-func TrainDevNet(env *reproduce.Env, checkpoint string, retrain bool) (*train.Fitted, error) {
-	return DevNetClassification.For(env.Profile).FitCached(env.Backend, env.Progress, checkpoint, retrain)
+// The Fashion-MNIST authors' benchmark (Xiao, Rasul & Vollgraf 2017; the table in their repository's README):
+// "2 Conv+pooling", no preprocessing, 0.876 test accuracy, submitted by co-author Kashif Rasul. The arXiv paper's
+// own Table 3 benchmarks classical classifiers only (best: an RBF SVC, 0.897).
+const (
+	DevNetPaperAccuracy = 87.6
+	// DevNetTolerance is the agreement the row states, in points: the benchmark does not give its network's size
+	// or training.
+	DevNetTolerance = 1.0
+)
+
+// DevNetResult is the fashion-devnet row: the test accuracy over the seeds against the authors' 87.6%, within the
+// stated tolerance.
+func DevNetResult(env *reproduce.Env, r *SeededRuns, figures []string) (*reproduce.Result, error) {
+	accs := make([]float64, len(r.TestErr.Values))
+	for i, e := range r.TestErr.Values {
+		accs[i] = 100 - e
+	}
+	acc, err := reproduce.Seeded(r.TestErr.Seeds, accs)
+	if err != nil {
+		return nil, err
+	}
+	notes := fmt.Sprintf("per seed: %s; 27,690 parameters; %.0fs of training in all.", perSeed(acc, 2, "%"), r.Seconds)
+	if name := r.Fits[0].Train.Name; !strings.HasPrefix(name, "fashion") {
+		notes += " Fashion-MNIST is not installed: trained on MNIST instead."
+	}
+	if env.Quick {
+		notes += " Quick profile: 200 steps and one seed, so the verdict is indicative only."
+	}
+	return &reproduce.Result{Ours: fmt.Sprintf("%s test accuracy (%s; %s)", acc.MeanSD(2, "%"), acc.CI(2), acc.SeedList()),
+		Value: acc.Mean / 100, Figures: figures,
+		Judgement: env.Judge(reproduce.Equals(DevNetPaperAccuracy, DevNetTolerance).In("% test accuracy"), acc), Notes: notes}, nil
+}
+
+// DevNetCheckpoint is the checkpoint of one seed's DevNet under dir for the profile (notebook 03 trains the seeds
+// in one cell and restores the first in the cells after it).
+func DevNetCheckpoint(dir string, p train.Profile) func(seed int64) string {
+	return func(seed int64) string { return filepath.Join(dir, fmt.Sprintf("devnet_%s_seed%d.ckpt", p, seed)) }
 }
 
 // FilterGrid draws the learned kernels of the convolution whose weights variable ends in suffix (e.g.
@@ -188,6 +222,3 @@ func KindTotals(tab *summary.Table) map[string]KindTotal {
 type KindTotal struct {
 	Params, MACs int64
 }
-
-// Fashion-MNIST paper (Xiao et al. 2017, Table 3): the best classical baseline is an RBF SVC, C=10.
-const fashionBestBaselineAccuracy = 0.897

@@ -15,7 +15,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// PoolingInput is the 4×4 example of the notes (max pooling 2×2, stride 2 → [[9 2] [6 3]]).
+// PoolingInput is notebook 03's own 4×4 example (max pooling 2×2, stride 2 → [[9 2] [6 3]]).
 var PoolingInput = [][]float64{
 	{1, 3, 2, 1},
 	{2, 9, 1, 1},
@@ -23,7 +23,7 @@ var PoolingInput = [][]float64{
 	{5, 6, 1, 2},
 }
 
-// PoolingOverlapInput is the notes' 5×5 example for an overlapping 3×3 window at stride 1.
+// PoolingOverlapInput is notebook 03's own 5×5 example for an overlapping 3×3 window at stride 1.
 var PoolingOverlapInput = [][]float64{
 	{1, 3, 2, 1, 3},
 	{2, 9, 1, 1, 5},

@@ -68,7 +68,7 @@ func ReductionFigure(rs []ReductionResult) (*plots.Figure, error) {
 func ReliabilityFigure(cs []Confidence) (*plots.Figure, error) {
 	series := []plots.Series{{Name: "perfect calibration", X: []float64{0, 1}, Y: []float64{0, 1}}}
 	for _, c := range cs {
-		series = append(series, plots.Series{Name: fmt.Sprintf("ε = %g (ECE %.3f)", c.Epsilon, c.ECE), X: c.BinConfidence, Y: c.BinAccuracy, Points: true})
+		series = append(series, plots.Series{Name: fmt.Sprintf("ε = %g, seed %d (ECE %.3f)", c.Epsilon, c.Seed, c.ECE), X: c.BinConfidence, Y: c.BinAccuracy, Points: true})
 	}
 	return plots.Curves("reliability diagram on the test images", "confidence (mean per bin)", "accuracy", series)
 }

@@ -2,6 +2,7 @@ package inception
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/convnotes/convnotes/gomlx_models/backend"
@@ -21,8 +22,8 @@ func goBackend(t *testing.T) compute.Backend {
 
 func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }
 
-// TestDepth: 47 convolutions on the longest path (stem 5, 3×3 per 35×35 module, 3 in ReductionA, 5 per 17×17
-// module, 4 in ReductionB, 3 per 8×8 module) plus the dense layer: 48, Keras's documented depth.
+// TestDepth: 47 convolutions on the longest path (stem 5, 3 per 35×35 module, 3 in ReductionA, 5 per 17×17
+// module, 4 in ReductionB, 3 per 8×8 module) plus the dense layer: 48 by this rule.
 func TestDepth(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -146,5 +147,135 @@ func TestClipDemo(t *testing.T) {
 		if math.Abs(after[i]-want) > 1e-9 {
 			t.Errorf("step %d: %v → %v, want %v", i, before[i], after[i], want)
 		}
+	}
+}
+
+// TestSymmetricEigenvalues: a rotated diagonal matrix gives back its diagonal, a 2×2 its closed form, and the
+// eigenvalues of a random covariance sum to its trace.
+func TestSymmetricEigenvalues(t *testing.T) {
+	c, s := math.Cos(0.3), math.Sin(0.3)
+	// R·diag(5, 2, −1)·Rᵀ for a rotation R in the first two axes.
+	a := [][]float64{{5*c*c + 2*s*s, (5 - 2) * c * s, 0}, {(5 - 2) * c * s, 5*s*s + 2*c*c, 0}, {0, 0, -1}}
+	got := SymmetricEigenvalues(a)
+	for i, want := range []float64{5, 2, -1} {
+		if math.Abs(got[i]-want) > 1e-12 {
+			t.Errorf("eigenvalues %v, want 5, 2, −1", got)
+			break
+		}
+	}
+	two := SymmetricEigenvalues([][]float64{{2, 1}, {1, 2}})
+	if math.Abs(two[0]-3) > 1e-12 || math.Abs(two[1]-1) > 1e-12 {
+		t.Errorf("[[2 1] [1 2]]: %v, want 3, 1", two)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 40
+	x := make([][]float64, 3*n)
+	for i := range x {
+		x[i] = make([]float64, n)
+		for j := range x[i] {
+			x[i][j] = rng.NormFloat64() * float64(j%5+1)
+		}
+	}
+	cov := make([][]float64, n)
+	var trace float64
+	for i := range cov {
+		cov[i] = make([]float64, n)
+		for j := range cov[i] {
+			for _, row := range x {
+				cov[i][j] += row[i] * row[j]
+			}
+		}
+		trace += cov[i][i]
+	}
+	vals := SymmetricEigenvalues(cov)
+	var sum float64
+	for i, v := range vals {
+		sum += v
+		if v < -1e-9 || i > 0 && v > vals[i-1] {
+			t.Fatalf("eigenvalue %d = %g: want non-negative and decreasing", i, v)
+		}
+	}
+	if math.Abs(sum-trace) > 1e-9*trace {
+		t.Errorf("Σλ = %g, trace %g", sum, trace)
+	}
+}
+
+// TestStagesAndPrinciples: every module's size, the reductions keep more than pooling first, wider coarser grids,
+// no width drops.
+func TestStagesAndPrinciples(t *testing.T) {
+	s, err := MeasureSize(goBackend(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Stages(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 12 || st[4].Name != "mixed3" || st[4].Values != 17*17*768 || st[4].PoolFirst != 17*17*288 {
+		t.Fatalf("stages %+v", st[4])
+	}
+	var macs int64
+	for _, x := range st {
+		macs += x.MACs
+	}
+	if macs > s.MACs || macs < s.MACs*99/100 {
+		t.Errorf("modules hold %d of the %d multiply-adds", macs, s.MACs)
+	}
+	if k := ReductionKeep(st); math.Abs(k-81920.0/49152) > 1e-12 {
+		t.Errorf("smallest reduction keep %g, want mixed8's 81,920/49,152", k)
+	}
+	if n := NarrowerCoarserGrids(st); n != 0 {
+		t.Errorf("%d coarser grids not wider", n)
+	}
+	if n := WidthDrops(st); n != 0 {
+		t.Errorf("%d width drops", n)
+	}
+	if st[len(st)-1].Depth != 47 {
+		t.Errorf("depth after mixed10 %d, want 47 convolutions", st[len(st)-1].Depth)
+	}
+	if _, err := StagesFigures(st); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestV3Steps: the factorized stem and the BN-auxiliary head, counted by hand.
+func TestV3Steps(t *testing.T) {
+	steps, err := V3Steps(goBackend(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 5 {
+		t.Fatalf("%d steps", len(steps))
+	}
+	// 7×7×3×64 + BN(3·64) against 3·3·3·32 + 3·32 + 3·3·32·32 + 3·32 + 3·3·32·64 + 3·64.
+	if want := (864 + 96 + 9216 + 96 + 18432 + 192) - (9408 + 192); steps[3].Params != want {
+		t.Errorf("factorized 7×7 adds %d parameters, want %d", steps[3].Params, want)
+	}
+	if want := int64(149*149*864+147*147*9216+147*147*18432) - 147*147*9408; steps[3].MACs != want {
+		t.Errorf("factorized 7×7 adds %d multiply-adds, want %d", steps[3].MACs, want)
+	}
+	for _, i := range []int{1, 2, 4} {
+		if steps[i].MACs != 0 {
+			t.Errorf("%s adds %d multiply-adds", steps[i].Name, steps[i].MACs)
+		}
+	}
+	if steps[4].Params <= 0 {
+		t.Errorf("BN-auxiliary adds %d parameters", steps[4].Params)
+	}
+}
+
+// TestEffects pairs the label-smoothing runs by seed.
+func TestEffects(t *testing.T) {
+	cs := []Confidence{{Accuracy: 0.80, MaxLogit: 10, ECE: 0.1}, {Accuracy: 0.81, MaxLogit: 3, ECE: 0.05},
+		{Accuracy: 0.82, MaxLogit: 12, ECE: 0.12}, {Accuracy: 0.84, MaxLogit: 4, ECE: 0.06}}
+	e, err := Effects(cs, []int64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(e.AccuracyGain.Mean-1.5) > 1e-9 || math.Abs(e.LogitDrop.Mean-7.5) > 1e-9 || math.Abs(e.ECEDrop.Mean-0.055) > 1e-9 {
+		t.Errorf("gain %g, logit drop %g, ECE drop %g", e.AccuracyGain.Mean, e.LogitDrop.Mean, e.ECEDrop.Mean)
+	}
+	if _, err := Effects(cs, []int64{1}); err == nil {
+		t.Error("four runs for one seed accepted")
 	}
 }

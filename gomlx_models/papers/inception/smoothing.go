@@ -17,6 +17,7 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
@@ -95,24 +96,29 @@ func SmoothingCheck(backend compute.Backend, batch, k int, eps float64, seed uin
 	return plain, lib, math.Abs(plain - lib), nil
 }
 
-// SmoothingConfig sizes the over-confidence study.
+// SmoothingConfig sizes the over-confidence study: an MLP trained with ε = 0 and with ε = Epsilon for every seed
+// (the same seed gives both the same initial weights and batches).
 type SmoothingConfig struct {
 	TrainN, TestN, BatchSize, Steps int
 	Hidden                          []int
 	LR                              float64
 	Epsilon                         float64
+	Seeds                           []int64
 }
 
 // SmoothingStudyConfig: a 784-512-512-10 ReLU MLP on a small Fashion-MNIST subset, trained long enough to fit it
-// (and become over-confident), with Adam.
+// (and become over-confident), with Adam; five seeds in the full profile.
 var SmoothingStudyConfig = train.ByProfile[SmoothingConfig]{
-	Quick: SmoothingConfig{TrainN: 1000, TestN: 1000, BatchSize: 100, Steps: 200, Hidden: []int{256, 256}, LR: 1e-3, Epsilon: PaperEpsilon},
-	Full:  SmoothingConfig{TrainN: 5000, TestN: 5000, BatchSize: 100, Steps: 3000, Hidden: []int{512, 512}, LR: 1e-3, Epsilon: PaperEpsilon},
+	Quick: SmoothingConfig{TrainN: 1000, TestN: 1000, BatchSize: 100, Steps: 200, Hidden: []int{256, 256}, LR: 1e-3, Epsilon: PaperEpsilon,
+		Seeds: []int64{1}},
+	Full: SmoothingConfig{TrainN: 5000, TestN: 5000, BatchSize: 100, Steps: 3000, Hidden: []int{512, 512}, LR: 1e-3, Epsilon: PaperEpsilon,
+		Seeds: []int64{1, 2, 3, 4, 5}},
 }
 
 // Confidence summarises a classifier's test-set softmax outputs.
 type Confidence struct {
 	Epsilon float64
+	Seed    int64
 	// Accuracy, MaxLogit (mean of the largest logit), LogitGap (mean largest minus mean other logit), Entropy
 	// (mean softmax entropy, nats), MaxProb (mean confidence) and ECE (expected calibration error, 15 bins:
 	// Σ |bin| / N · |accuracy − confidence|).
@@ -180,11 +186,15 @@ func ConfidenceOf(logits [][]float32, labels []int32) Confidence {
 	return c
 }
 
-// SmoothingStudy trains the same seeded MLP twice, with ε = 0 and ε = cfg.Epsilon, and measures the test set's
-// confidence statistics. Data: Fashion-MNIST (MNIST if absent; Data says which).
+// SmoothingStudy trains the MLP of cfg with ε = 0 and ε = cfg.Epsilon for every seed and measures the test set's
+// confidence statistics: the runs in the order (seed 1, ε = 0), (seed 1, ε), (seed 2, ε = 0), …. Data:
+// Fashion-MNIST (MNIST if absent; Data says which).
 func SmoothingStudy(backend compute.Backend, cfg SmoothingConfig) ([]Confidence, error) {
 	if backend == nil {
 		return nil, errors.New("inception: nil backend")
+	}
+	if len(cfg.Seeds) == 0 || cfg.Steps < 1 || cfg.BatchSize < 1 {
+		return nil, fmt.Errorf("inception: label-smoothing study: invalid setup %+v", cfg)
 	}
 	trainIm, err := data.FashionOrMNIST(data.Train)
 	if err != nil {
@@ -201,25 +211,72 @@ func SmoothingStudy(backend compute.Backend, cfg SmoothingConfig) ([]Confidence,
 	trainIm, testIm = trainIm.Subset(min(cfg.TrainN, trainIm.N)), testIm.Subset(min(cfg.TestN, testIm.N))
 	mlp := models.MLP(models.MLPConfig{Hidden: cfg.Hidden, Activation: activation.TypeRelu, Classes: 10})
 	var out []Confidence
-	for _, eps := range []float64{0, cfg.Epsilon} {
-		run, err := train.Fit(train.Options{
-			Name: fmt.Sprintf("mlp ε=%g", eps), Backend: backend, Model: mlp, Loss: SmoothedLoss(eps),
-			Classifier: ptr(true), Optimizer: optimizer.Adam().LearningRate(cfg.LR).Done(),
-			Train: data.NewBatches(trainIm, data.BatchConfig{BatchSize: cfg.BatchSize, Shuffle: true, Seed: 1, DropLast: true, Flatten: true}),
-			Steps: cfg.Steps, LogEvery: cfg.Steps, Seed: 42, Progress: io.Discard,
-		})
-		if err != nil {
-			return nil, err
+	for _, seed := range cfg.Seeds {
+		for _, eps := range []float64{0, cfg.Epsilon} {
+			run, err := train.Fit(train.Options{
+				Name: fmt.Sprintf("mlp ε=%g seed %d", eps, seed), Backend: backend, Model: mlp, Loss: SmoothedLoss(eps),
+				Classifier: ptr(true), Optimizer: optimizer.Adam().LearningRate(cfg.LR).Done(),
+				Train: data.NewBatches(trainIm, data.BatchConfig{BatchSize: cfg.BatchSize, Shuffle: true, Seed: seed, DropLast: true, Flatten: true}),
+				Steps: cfg.Steps, LogEvery: cfg.Steps, Seed: seed, Progress: io.Discard,
+			})
+			if err != nil {
+				return nil, err
+			}
+			logits, err := predictLogits(run, testIm)
+			if err != nil {
+				return nil, err
+			}
+			c := ConfidenceOf(logits, testIm.Labels)
+			c.Epsilon, c.Seed, c.Seconds, c.Data = eps, seed, run.Seconds, name
+			out = append(out, c)
 		}
-		logits, err := predictLogits(run, testIm)
-		if err != nil {
-			return nil, err
-		}
-		c := ConfidenceOf(logits, testIm.Labels)
-		c.Epsilon, c.Seconds, c.Data = eps, run.Seconds, name
-		out = append(out, c)
 	}
 	return out, nil
+}
+
+// SmoothingEffects are the study's paired comparisons over the seeds (smoothed against hard targets): the
+// accuracy gain in points, the drop of the mean largest logit and of the ECE, and each arm's values.
+type SmoothingEffects struct {
+	Hard, Smooth                     map[string]reproduce.Estimate
+	AccuracyGain, LogitDrop, ECEDrop reproduce.Estimate
+}
+
+// Effects pairs the runs of SmoothingStudy by seed.
+func Effects(cs []Confidence, seeds []int64) (*SmoothingEffects, error) {
+	if len(cs) != 2*len(seeds) {
+		return nil, fmt.Errorf("inception: %d runs for %d seeds", len(cs), len(seeds))
+	}
+	fields := map[string]func(Confidence) float64{
+		"accuracy":  func(c Confidence) float64 { return 100 * c.Accuracy },
+		"max logit": func(c Confidence) float64 { return c.MaxLogit },
+		"entropy":   func(c Confidence) float64 { return c.Entropy },
+		"ECE":       func(c Confidence) float64 { return c.ECE },
+	}
+	e := &SmoothingEffects{Hard: map[string]reproduce.Estimate{}, Smooth: map[string]reproduce.Estimate{}}
+	for name, f := range fields {
+		var h, s []float64
+		for i := range seeds {
+			h, s = append(h, f(cs[2*i])), append(s, f(cs[2*i+1]))
+		}
+		var err error
+		if e.Hard[name], err = reproduce.Seeded(seeds, h); err != nil {
+			return nil, err
+		}
+		if e.Smooth[name], err = reproduce.Seeded(seeds, s); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if e.AccuracyGain, err = reproduce.PairedDifference(e.Smooth["accuracy"], e.Hard["accuracy"]); err != nil {
+		return nil, err
+	}
+	if e.LogitDrop, err = reproduce.PairedDifference(e.Hard["max logit"], e.Smooth["max logit"]); err != nil {
+		return nil, err
+	}
+	if e.ECEDrop, err = reproduce.PairedDifference(e.Hard["ECE"], e.Smooth["ECE"]); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 func ptr[T any](v T) *T { return &v }

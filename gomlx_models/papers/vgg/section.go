@@ -17,14 +17,13 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/summary"
-	"github.com/convnotes/convnotes/gomlx_models/train"
 	"github.com/convnotes/convnotes/plots"
 )
 
 // Section lists notebook 06's reproductions in the order the notebook presents them.
 func Section() reproduce.Section {
 	return reproduce.Section{ID: "06", Title: "VGG: very deep networks of 3×3 convolutions",
-		Experiments: []reproduce.Experiment{vggParams(), vggReceptiveField(), vggOneByOne(), vggDenseEval(), vggSmall()}}
+		Experiments: []reproduce.Experiment{vggParams(), vggReceptiveField(), vggOneByOne(), vggDenseEval(), vggScaleJitter(), vggLRN()}}
 }
 
 // ParamCount is one configuration's parameter count against Table 2 and torchvision.
@@ -280,57 +279,70 @@ func vggDenseEval() reproduce.Experiment {
 			}
 			return &reproduce.Result{Ours: fmt.Sprintf("max |FC − dense| = %.2g (%.1g relative); maps %s", r.MaxAbsDiff,
 				rel, strings.Join(maps, ", ")), Value: rel, Judgement: j,
-				Notes:   "untrained weights: the row checks the mechanism; the trained small VGG's multi-scale accuracy is in vgg-small.",
+				Notes:   "untrained weights: the row checks the mechanism; trained networks are tested at several scales in vgg-scale-jitter.",
 				Figures: paths}, nil
 		},
 	}
 }
 
-// SmallScales are the test scales of the trained small VGG (trained at S = 32): its five pools need Q ≥ 32.
-var SmallScales = []int{32, 48, 64}
-
-// TrainSmall trains SmallVGG with the recipe of env's profile.
-func TrainSmall(env *reproduce.Env) (*train.Fitted, train.Classification, error) {
-	c := SmallClassification.For(env.Profile)
-	f, err := c.Fit(env.Backend, env.Progress)
-	return f, c, err
+// jitterMeasure says how the scale-jitter study runs, for both of its rows.
+func jitterMeasure() string {
+	q, f := JitterStudy.Quick, JitterStudy.Full
+	return fmt.Sprintf("configurations %v with widths ÷ %d and FC %d-%d-10 (dropout 0.5) on 32×32 inputs (Fashion-MNIST padded, or CIFAR-10); the first %d images, each rescaled to S ∈ [%d, %d] then randomly cropped to 32 and flipped (§3.1); Adam %g, batch %d, %d epochs, η ÷ 10 at epochs %v; %d test images evaluated densely (FC layers as convolutions) at each Q ∈ %v (the paper's single scale: Q = %d) and with the posteriors averaged; LRN compared at Q = %d; %s, paired by seed (quick: %d images, %d epoch, 1 seed)",
+		f.Configs, f.WidthDiv, f.FC, f.FC, f.TrainN, f.SMin, f.SMax, f.LR, f.BatchSize, f.Epochs, f.DecayAt, f.TestN, f.Qs, f.Single, f.Qs[0],
+		reproduce.Estimate{Seeds: f.Seeds}.SeedList(), q.TrainN, q.Epochs)
 }
 
-func vggSmall() reproduce.Experiment {
+// jitterMinutes is the measured full-profile time of the study (both rows share one run).
+const jitterMinutes = 20
+
+// jitterRow runs the study of env's profile (or reuses this process's run of it), saves its first len(names)
+// figures under names and builds the row with row.
+func jitterRow(env *reproduce.Env, row func(*JitterResult, *reproduce.Env) (*reproduce.Result, error), names ...string) (*reproduce.Result, error) {
+	r, err := Jitter(env, JitterStudy.For(env.Profile))
+	if err != nil {
+		return nil, err
+	}
+	figs, err := r.JitterFigures()
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, figs[:len(names)], names...)
+	if err != nil {
+		return nil, err
+	}
+	res, err := row(r, env)
+	if err != nil {
+		return nil, err
+	}
+	res.Figures = paths
+	return res, nil
+}
+
+func vggScaleJitter() reproduce.Experiment {
 	return reproduce.Experiment{
-		Name: "vgg-small", Section: "06",
-		Paper:      "Zhang et al., Dive into Deep Learning §8.2 (VGG-11 with ratio 4 on Fashion-MNIST); paper §3.1, §4.2",
-		Claim:      "a small VGG (configuration A, widths ÷ 4) learns the data; multi-scale dense test evaluation",
-		PaperValue: "learns Fashion-MNIST (d2l); multi-scale test helps the paper's nets trained with scale jitter",
-		Measure: "VGG-A/4 at 32×32 (Fashion-MNIST padded, or CIFAR-10), FC 256-256-10, dropout 0.5, Adam 1e-3, batch 64, " +
-			"160 steps on 9,600 images, tested on 1,000 (quick: 30 steps on 960, tested on 300); then dense at Q = 32, 48, 64 and averaged",
+		Name: "vgg-scale-jitter", Section: "06",
+		Paper:      "Simonyan & Zisserman 2015, §3.1, §4.2 and Table 4",
+		Claim:      "a network trained with scale jitter is more accurate tested at several scales (posteriors averaged) than at one (judged against each single scale)",
+		PaperValue: "S ∈ [256, 512], Q ∈ {256, 384, 512} against Q = 384: lower error (Table 3 → Table 4, configuration D: 25.6% → 24.8% top-1)",
+		Measure:    jitterMeasure(),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
-			f, c, err := TrainSmall(env)
-			if err != nil {
-				return nil, err
-			}
-			res, err := reproduce.ClassificationResult(env, f, c, "VGG-A/4", 15, 5)
-			if err != nil {
-				return nil, err
-			}
-			scales, err := MultiScaleAccuracy(env.Backend, f.Run.Store, SmallVGG, f.Test, SmallScales)
-			if err != nil {
-				return nil, err
-			}
-			var parts []string
-			for _, s := range scales {
-				switch {
-				case s.Multiscale:
-					parts = append(parts, fmt.Sprintf("averaged %.1f%%", 100*s.Accuracy))
-				case s.MapSide == 0:
-					parts = append(parts, fmt.Sprintf("FC %.1f%%", 100*s.Accuracy))
-				default:
-					parts = append(parts, fmt.Sprintf("Q=%d %.1f%%", s.Q, 100*s.Accuracy))
-				}
-			}
-			res.Notes += " Data: " + f.Train.Name + ". Dense test accuracy: " + strings.Join(parts, ", ") +
-				" (trained at a single scale, so larger Q are out of distribution)."
-			return res, nil
+			return jitterRow(env, (*JitterResult).JitterResultRow, "vgg_scale_jitter.png", "vgg_jitter_loss.png", "vgg_jitter_accuracy.png")
 		},
+		Long: true, FullMinutes: jitterMinutes,
+	}
+}
+
+func vggLRN() reproduce.Experiment {
+	return reproduce.Experiment{
+		Name: "vgg-lrn", Section: "06",
+		Paper:      "Simonyan & Zisserman 2015, §4.1 and Table 3",
+		Claim:      "local response normalization does not improve configuration A (A-LRN vs A)",
+		PaperValue: "top-1 error A 29.6%, A-LRN 29.7% (Table 3, S = 256)",
+		Measure:    jitterMeasure() + "; the same networks as vgg-scale-jitter",
+		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
+			return jitterRow(env, (*JitterResult).LRNResultRow, "vgg_lrn_scales.png")
+		},
+		Long: true, FullMinutes: jitterMinutes,
 	}
 }

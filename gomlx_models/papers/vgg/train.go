@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
-	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 	"github.com/convnotes/convnotes/plots"
 )
@@ -28,32 +27,9 @@ func side32(split data.Split) (*data.Images, error) {
 	return im, err
 }
 
-// SmallFC is the width of the small VGG's two hidden FC layers (d2l keeps 4096; 32×32 inputs leave a 1×1×128
-// map, which 256 units cover).
+// SmallFC is the width of the small VGGs' two hidden FC layers (d2l keeps 4096; 32×32 inputs leave a 1×1×128
+// map at widths ÷ 4, which 256 units cover).
 const SmallFC = 256
-
-// SmallVGG is the configuration trained in the notebook: Table 1's configuration A with every width divided by
-// 4 (d2l's "ratio 4" VGG-11), 32×32 inputs, FC 256-256-10, dropout 0.5.
-var SmallVGG = models.VGGSmall(SmallFC)
-
-// SmallClassification is the recipe of the small VGG per profile: Adam 1e-3, batch 64, 160 steps on 9,600 images
-// (about one epoch; quick: 30 steps on 960), evaluated on the test split and on the first training images. The
-// paper trains 74 epochs with SGD; on 2 cores one step of this net takes about a second.
-var SmallClassification = train.ByProfile[train.Classification]{
-	Quick: train.Classification{Name: "vgg-small", Model: mustModel(SmallVGG), Dataset: side32, BatchSize: 64,
-		TrainN: 960, TestN: 300, Steps: 30, LR: 1e-3, EvalEvery: 15, EvalTrainN: 300},
-	Full: train.Classification{Name: "vgg-small", Model: mustModel(SmallVGG), Dataset: side32, BatchSize: 64,
-		TrainN: 9600, TestN: 1000, Steps: 160, LR: 1e-3, EvalEvery: 40, EvalTrainN: 1000},
-}
-
-// mustModel is the model function of a configuration the package defines (and its tests build).
-func mustModel(c models.VGGConfig) train.ModelFn {
-	fn, err := models.VGG(c)
-	if err != nil {
-		panic(err)
-	}
-	return fn
-}
 
 // Curves draws a run's training loss and its accuracy on the "test" and "train" evaluation sets against steps.
 func Curves(run *train.Run, title string) (loss, accuracy *plots.Figure, err error) {

@@ -2,6 +2,7 @@ package vgg
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -103,3 +104,76 @@ func TestSoftmaxArgmax(t *testing.T) {
 }
 
 func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }
+
+// TestResize: a constant image stays constant, the same size is the identity, and a 2×2 → 4×4 resize with
+// half-pixel centres gives the known values (corners kept, 1/4–3/4 blends between).
+func TestResize(t *testing.T) {
+	src := []float32{0, 1, 2, 3}
+	if got := Resize(src, 2, 2, 1, 2, 2); !equalF32(got, src) {
+		t.Errorf("same size: %v", got)
+	}
+	want := []float32{
+		0, 0.25, 0.75, 1,
+		0.5, 0.75, 1.25, 1.5,
+		1.5, 1.75, 2.25, 2.5,
+		2, 2.25, 2.75, 3}
+	if got := Resize(src, 2, 2, 1, 4, 4); !equalF32(got, want) {
+		t.Errorf("2×2 → 4×4: %v, want %v", got, want)
+	}
+	flat := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
+	for _, v := range Resize(flat, 1, 2, 3, 5, 7) {
+		if math.Abs(float64(v)-0.5) > 1e-6 {
+			t.Fatalf("a constant image changed: %v", v)
+		}
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > 1e-6 {
+			return false
+		}
+	}
+	return true
+}
+
+// TestScaleJitter: images keep their size, the same seed gives the same batch, S = side is a flip or the image.
+func TestScaleJitter(t *testing.T) {
+	const n, side = 3, 8
+	px := make([]float32, n*side*side)
+	for i := range px {
+		px[i] = float32(i % 17)
+	}
+	run := func(seed uint64, sMin, sMax int) []float32 {
+		out := append([]float32(nil), px...)
+		if err := ScaleJitter(rand.New(rand.NewPCG(seed, 1)), out, n, side, 1, sMin, sMax); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if a, b := run(1, 8, 12), run(1, 8, 12); !equalF32(a, b) {
+		t.Error("the same seed gave different batches")
+	}
+	same := run(2, 8, 8)
+	for i := range n {
+		img, orig := same[i*side*side:(i+1)*side*side], px[i*side*side:(i+1)*side*side]
+		flipped := make([]float32, len(orig))
+		for y := range side {
+			for x := range side {
+				flipped[y*side+x] = orig[y*side+side-1-x]
+			}
+		}
+		if !equalF32(img, orig) && !equalF32(img, flipped) {
+			t.Errorf("image %d at S = side is neither the image nor its reflection", i)
+		}
+	}
+	if err := ScaleJitter(rand.New(rand.NewPCG(1, 1)), px, n, side, 1, 4, 12); err == nil {
+		t.Error("Smin below the side was accepted")
+	}
+	if err := ScaleJitter(rand.New(rand.NewPCG(1, 1)), px[:10], n, side, 1, 8, 12); err == nil {
+		t.Error("a short batch was accepted")
+	}
+}
