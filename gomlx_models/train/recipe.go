@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/norm"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
@@ -54,9 +55,26 @@ type Classification struct {
 	// (random crops and flips, say); an error stops training. Its random state is not part of a checkpoint: a
 	// resumed run shuffles as an uninterrupted one would but draws other crops and flips.
 	Augment func(pixels []float32, n, h, w, c int) error
-	// Seed, when not 0, seeds both the initial weights and the order the training examples are shuffled in, so
-	// that runs with different seeds are independent repetitions; 0 keeps the defaults (weights 42, shuffle 1).
+	// Seed, when not 0, seeds the initial weights, the model's random numbers (dropout masks) and the order of
+	// the training batches, so that runs of a study differ only by it; 0 keeps the recipe's fixed seeds.
 	Seed int64
+	// OnStep, when set, is called after every training step with the run, whose store then holds the weights
+	// after the step, before that step's evaluation; an error stops training.
+	OnStep func(run *Run, rec StepRecord) error
+}
+
+// Default seeds of [Classification] when its Seed is 0: the initial weights' and the batch order's.
+const (
+	DefaultInitSeed  = 42
+	DefaultOrderSeed = 1
+)
+
+// seeds returns the initial-weight seed and the batch-order seed of c.
+func (c Classification) seeds() (init, order int64) {
+	if c.Seed == 0 {
+		return DefaultInitSeed, DefaultOrderSeed
+	}
+	return c.Seed, c.Seed
 }
 
 // Probe records an activation while a model trains: every Every steps (and before the first step) it runs
@@ -104,11 +122,8 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 	if c.TestN > 0 && c.TestN < testIm.N {
 		testIm = testIm.Subset(c.TestN)
 	}
-	shuffleSeed, initSeed := int64(1), int64(42)
-	if c.Seed != 0 {
-		shuffleSeed, initSeed = c.Seed, c.Seed
-	}
-	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: shuffleSeed,
+	initSeed, orderSeed := c.seeds()
+	trainDS := data.NewBatches(trainIm, data.BatchConfig{BatchSize: c.BatchSize, Shuffle: true, Seed: orderSeed,
 		DropLast: true, Flatten: c.Flatten, Augment: c.Augment})
 	evals := []NamedDataset{{Name: "test", Data: data.NewBatches(testIm, data.BatchConfig{BatchSize: 500, Flatten: c.Flatten})}}
 	if c.EvalTrainN > 0 {
@@ -132,6 +147,9 @@ func (c Classification) Fit(backend compute.Backend, progress io.Writer) (*Fitte
 		LogEvery: c.LogEvery, Seed: initSeed, Progress: progress, Checkpoint: c.Checkpoint, Resume: c.Checkpoint != "",
 	}
 	var onStep []func(StepRecord) error
+	if c.OnStep != nil {
+		onStep = append(onStep, func(rec StepRecord) error { return c.OnStep(run, rec) })
+	}
 	if c.Schedule != nil {
 		onStep = append(onStep, func(rec StepRecord) error { return run.SetLearningRate(c.Schedule(rec.Step)) })
 	}
@@ -372,6 +390,30 @@ func (r *Run) SetLearningRate(lr float64) error {
 	}
 	if err := v.SetValue(t); err != nil {
 		return fmt.Errorf("%s: setting the learning rate: %w", r.Options.Name, err)
+	}
+	return nil
+}
+
+// ReestimateBatchNorm replaces the moving averages of every batch normalization of the run's model by the
+// statistics of ds, a pass of un-augmented training batches: GoMLX's norm.UpdateBatchNormAverages resets each
+// average and runs ds twice in inference mode (the second pass normalizes with the averages of the first),
+// averaging the batch means and variances. A network's training error measured in inference mode is then that
+// of the weights it has, not of averages that lag them. Models without batch normalization are left unchanged.
+func (r *Run) ReestimateBatchNorm(ds Dataset) error {
+	if ds == nil {
+		return fmt.Errorf("%s: re-estimating batch normalization: %w: dataset is nil", r.Options.Name, ErrOptions)
+	}
+	if es, ok := ds.(EpochSetter); ok {
+		es.SetEpoch(0)
+	}
+	err := catch(func() {
+		_, err := norm.UpdateBatchNormAverages(r.Trainer, ds)
+		if err != nil {
+			panic(err)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("%s: re-estimating batch normalization: %w", r.Options.Name, err)
 	}
 	return nil
 }

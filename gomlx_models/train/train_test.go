@@ -295,38 +295,3 @@ func TestArgmaxRows(t *testing.T) {
 	}
 }
 
-// TestClassificationSeed: a recipe's Seed draws its initial weights and example order, so the same seed repeats a
-// run exactly and another seed gives an independent one; 0 keeps the defaults.
-func TestClassificationSeed(t *testing.T) {
-	b, err := backend.New("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	linear := func(scope *model.Scope, x *graph.Node) *graph.Node {
-		return layers.DenseWithBias(scope.In("logits"), x, 10)
-	}
-	loss := func(seed int64) float64 {
-		t.Helper()
-		c := Classification{Name: "seeded", Model: linear, Flatten: true, TrainN: 500, TestN: 200, BatchSize: 50, Steps: 5,
-			LR: 1e-2, Seed: seed}
-		f, err := c.Fit(b, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last, ok := f.Run.History.LastEval("test")
-		if !ok {
-			t.Fatal("no test evaluation")
-		}
-		return last.Loss
-	}
-	def, seven, eight := loss(0), loss(7), loss(8)
-	if again := loss(7); again != seven {
-		t.Errorf("seed 7 twice: test loss %v then %v", seven, again)
-	}
-	if again := loss(0); again != def {
-		t.Errorf("default seed twice: test loss %v then %v", def, again)
-	}
-	if seven == eight || seven == def {
-		t.Errorf("seeds 0, 7 and 8 gave test losses %v, %v, %v: not independent runs", def, seven, eight)
-	}
-}

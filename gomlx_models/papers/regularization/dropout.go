@@ -3,8 +3,7 @@ package regularization
 import (
 	"errors"
 	"fmt"
-	"io"
-	"text/tabwriter"
+	"math"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/regularize"
@@ -113,14 +112,14 @@ func applyDropout(backend compute.Backend, fn func(*model.Scope, *graph.Node) *g
 	return tensors.CopyFlatData[float32](out)
 }
 
-// WriteDropoutTable prints DropoutExpectation's result.
-func WriteDropoutTable(w io.Writer, stats []DropoutStats) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\tn\tkept\tmean(out)/x\tvalues\tidentity at inference")
+// DropoutExpectationTable is DropoutExpectation's result as a table (header first).
+func DropoutExpectationTable(stats []DropoutStats) [][]string {
+	rows := [][]string{{"layer", "n", "kept", "mean(out)/x", "values", "identity at inference"}}
 	for _, s := range stats {
-		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%v\t%v\n", s.Impl, s.N, s.KeptFraction, s.MeanRatio, s.Values, s.InferenceIdentity)
+		rows = append(rows, []string{s.Impl, fmt.Sprint(s.N), fmt.Sprintf("%.4f", s.KeptFraction),
+			fmt.Sprintf("%.4f", s.MeanRatio), fmt.Sprint(s.Values), fmt.Sprint(s.InferenceIdentity)})
 	}
-	return tw.Flush()
+	return rows
 }
 
 // DropoutConfig sizes the over-fitting study.
@@ -130,51 +129,60 @@ type DropoutConfig struct {
 	// KeepInput and KeepHidden are the keep probabilities of the dropout network.
 	KeepInput, KeepHidden float64
 	Steps, EvalEvery      int
+	// Seeds are the runs: each seed trains both networks with the same initial weights' seed and data order
+	// (the dropout masks come from the same seed too).
+	Seeds []int64
 }
 
-// DropoutStudyConfig is the over-fitting study's size per profile: a wide MLP on a small MNIST subset, so that
-// without dropout it memorises the training set; the dropout network keeps 80% of its inputs and hidden units
-// (the notes' keep_prob).
+// DropoutStudyConfig is the over-fitting study's size per profile: a wide MLP on a small MNIST subset, trained
+// far past the point where it fits every training image (1,500 steps of 50 are 75 epochs of 1,000 images), so
+// that without dropout it memorises the training set; the dropout network keeps 80% of its inputs and hidden
+// units (the notes' keep_prob). Five seeds in the full profile: a run takes seconds.
 var DropoutStudyConfig = train.ByProfile[DropoutConfig]{
 	Quick: DropoutConfig{TrainN: 500, TestN: 2000, Hidden: []int{256, 256}, KeepInput: regularize.DefaultKeepProb,
-		KeepHidden: regularize.DefaultKeepProb, Steps: 300, EvalEvery: 25},
+		KeepHidden: regularize.DefaultKeepProb, Steps: 300, EvalEvery: 25, Seeds: []int64{1}},
 	Full: DropoutConfig{TrainN: 1000, TestN: 0, Hidden: []int{256, 256}, KeepInput: regularize.DefaultKeepProb,
-		KeepHidden: regularize.DefaultKeepProb, Steps: 1500, EvalEvery: 100},
+		KeepHidden: regularize.DefaultKeepProb, Steps: 1500, EvalEvery: 100, Seeds: []int64{1, 2, 3, 4, 5}},
 }
 
-// DropoutRun is one network of the over-fitting study.
+// DropoutRun is one network of one seed of the over-fitting study.
 type DropoutRun struct {
 	Label                 string
 	KeepInput, KeepHidden float64
+	Seed                  int64
 	Run                   *train.Run
 }
 
-// DropoutStudy trains a ReLU MLP (models.MLPConfig with dropout) without dropout and with cfg's keep probabilities on the first cfg.TrainN
-// MNIST training images (Adam, lr 1e-3, batch 50, same seed and order), evaluating loss and accuracy on those
-// same images ("train", in inference mode) and on the test set every cfg.EvalEvery steps.
+// DropoutStudy trains a ReLU MLP (models.MLPConfig with dropout) without dropout and with cfg's keep
+// probabilities on the first cfg.TrainN MNIST training images (Adam, lr 1e-3, batch 50), for every seed of cfg
+// (both networks of a seed share the seed of the initial weights and the data order), evaluating loss and
+// accuracy on those same images ("train", in inference mode) and on the test set every cfg.EvalEvery steps.
+// The runs come as (no dropout, dropout) pairs, seed by seed.
 func DropoutStudy(env *reproduce.Env, cfg DropoutConfig) ([]DropoutRun, error) {
 	valid := func(p float64) bool { return p > 0 && p <= 1 }
 	if cfg.TrainN < 50 || cfg.Steps < 1 || cfg.EvalEvery < 1 || !valid(cfg.KeepInput) || !valid(cfg.KeepHidden) ||
-		(cfg.KeepInput == 1 && cfg.KeepHidden == 1) {
+		(cfg.KeepInput == 1 && cfg.KeepHidden == 1) || len(cfg.Seeds) == 0 {
 		return nil, fmt.Errorf("dropout study: invalid configuration %+v", cfg)
 	}
 	var runs []DropoutRun
-	for _, keep := range [][2]float64{{1, 1}, {cfg.KeepInput, cfg.KeepHidden}} {
-		r := DropoutRun{Label: "no dropout", KeepInput: keep[0], KeepHidden: keep[1]}
-		if keep != [2]float64{1, 1} {
-			r.Label = fmt.Sprintf("dropout keep=%g/%g", keep[0], keep[1])
+	for _, seed := range cfg.Seeds {
+		for _, keep := range [][2]float64{{1, 1}, {cfg.KeepInput, cfg.KeepHidden}} {
+			r := DropoutRun{Label: "no dropout", KeepInput: keep[0], KeepHidden: keep[1], Seed: seed}
+			if keep != [2]float64{1, 1} {
+				r.Label = fmt.Sprintf("dropout keep=%g/%g", keep[0], keep[1])
+			}
+			c := train.Classification{Name: fmt.Sprintf("dropout-%g-%g seed %d", keep[0], keep[1], seed),
+				Model: models.MLP(models.MLPConfig{Hidden: cfg.Hidden, Activation: activation.TypeRelu, Classes: 10,
+					KeepInput: keep[0], KeepHidden: keep[1]}), Flatten: true,
+				TrainN: cfg.TrainN, TestN: cfg.TestN, BatchSize: 50, Steps: cfg.Steps, LR: 1e-3, EvalEvery: cfg.EvalEvery,
+				EvalTrainN: cfg.TrainN, Seed: seed}
+			f, err := c.Fit(env.Backend, env.Progress)
+			if err != nil {
+				return nil, fmt.Errorf("dropout study, %s, seed %d: %w", r.Label, seed, err)
+			}
+			r.Run = f.Run
+			runs = append(runs, r)
 		}
-		c := train.Classification{Name: fmt.Sprintf("dropout-%g-%g", keep[0], keep[1]),
-			Model: models.MLP(models.MLPConfig{Hidden: cfg.Hidden, Activation: activation.TypeRelu, Classes: 10,
-				KeepInput: keep[0], KeepHidden: keep[1]}), Flatten: true,
-			TrainN: cfg.TrainN, TestN: cfg.TestN, BatchSize: 50, Steps: cfg.Steps, LR: 1e-3, EvalEvery: cfg.EvalEvery,
-			EvalTrainN: cfg.TrainN}
-		f, err := c.Fit(env.Backend, env.Progress)
-		if err != nil {
-			return nil, fmt.Errorf("dropout study, %s: %w", r.Label, err)
-		}
-		r.Run = f.Run
-		runs = append(runs, r)
 	}
 	return runs, nil
 }
@@ -182,10 +190,11 @@ func DropoutStudy(env *reproduce.Env, cfg DropoutConfig) ([]DropoutRun, error) {
 // DropoutFigureNames are the file names (without .png) of DropoutFigures' figures, in order.
 var DropoutFigureNames = []string{"dropout_accuracy", "dropout_loss"}
 
-// DropoutFigures draws train and test accuracy, and train and test loss, of both runs against steps.
+// DropoutFigures draws train and test accuracy, and train and test loss, against steps, of both networks of the
+// first seed.
 func DropoutFigures(runs []DropoutRun) ([]*plots.Figure, error) {
 	var acc, loss []plots.Series
-	for _, r := range runs {
+	for _, r := range runs[:min(2, len(runs))] {
 		for _, set := range []string{"train", "test"} {
 			ax, ay, err := r.Run.History.EvalSeries(set, "step", "accuracy")
 			if err != nil {
@@ -202,7 +211,7 @@ func DropoutFigures(runs []DropoutRun) ([]*plots.Figure, error) {
 			loss = append(loss, plots.Series{Name: r.Label + ": " + set, X: lx, Y: ly, Points: set == "test"})
 		}
 	}
-	accuracy, err := plots.Curves("MLP on a small MNIST subset: train vs test accuracy", "step", "accuracy", acc,
+	accuracy, err := plots.Curves(fmt.Sprintf("MLP on a small MNIST subset: train vs test accuracy (seed %d)", runs[0].Seed), "step", "accuracy", acc,
 		plots.LegendBottom())
 	if err != nil {
 		return nil, err
@@ -219,6 +228,7 @@ func DropoutFigures(runs []DropoutRun) ([]*plots.Figure, error) {
 // least one), which averages out the noise of a single evaluation.
 type DropoutRow struct {
 	Label string
+	Seed  int64
 	// Evals is the number of evaluations averaged.
 	Evals                   int
 	TrainAcc, TestAcc, Gap  float64
@@ -252,7 +262,7 @@ func DropoutSummary(runs []DropoutRun) ([]DropoutRow, error) {
 			}
 			return s / float64(k)
 		}
-		row := DropoutRow{Label: r.Label, Evals: k, TrainAcc: mean(trAcc), TestAcc: mean(teAcc),
+		row := DropoutRow{Label: r.Label, Seed: r.Seed, Evals: k, TrainAcc: mean(trAcc), TestAcc: mean(teAcc),
 			TrainLoss: mean(trLoss), TestLoss: mean(teLoss), TrainSeconds: r.Run.Seconds}
 		if last, ok := r.Run.History.LastEval("test"); ok {
 			row.Steps = last.Step
@@ -266,35 +276,68 @@ func DropoutSummary(runs []DropoutRun) ([]DropoutRow, error) {
 	return rows, nil
 }
 
-// WriteDropoutSummary prints DropoutSummary's rows.
-func WriteDropoutSummary(w io.Writer, rows []DropoutRow) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if len(rows) > 0 {
-		fmt.Fprintf(tw, "run (mean of last %d evals)\tsteps\ttrain acc\ttest acc\tacc gap\ttrain loss\ttest loss\tloss gap\tms/step\n", rows[0].Evals)
-	}
+// DropoutTable is the table a notebook shows: DropoutSummary's rows, seed by seed.
+func DropoutTable(rows []DropoutRow) [][]string {
+	out := [][]string{{"seed", "run", "evals averaged", "train acc", "test acc", "acc gap", "train loss", "test loss",
+		"loss gap", "ms/step"}}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\n", r.Label, r.Steps, r.TrainAcc, r.TestAcc, r.Gap,
-			r.TrainLoss, r.TestLoss, r.LossGap, r.MsPerStep)
+		out = append(out, []string{fmt.Sprint(r.Seed), r.Label, fmt.Sprint(r.Evals), fmt.Sprintf("%.4f", r.TrainAcc),
+			fmt.Sprintf("%.4f", r.TestAcc), fmt.Sprintf("%.4f", r.Gap), fmt.Sprintf("%.4f", r.TrainLoss),
+			fmt.Sprintf("%.4f", r.TestLoss), fmt.Sprintf("%.4f", r.LossGap), fmt.Sprintf("%.1f", r.MsPerStep)})
 	}
-	return tw.Flush()
+	return out
 }
 
-// DropoutFindings turns the dropout measurements into rows of notebook 02's closing table.
-func DropoutFindings(stats []DropoutStats, rows []DropoutRow) []reproduce.Finding {
-	var m []reproduce.Finding
-	if len(stats) >= 2 {
-		m = append(m,
-			reproduce.Finding{Item: "inverted dropout, keep 0.8: E[out]/x", Paper: "1 (notes)",
-				Ours: fmt.Sprintf("%.4f ours, %.4f GoMLX (n = %d)", stats[0].MeanRatio, stats[1].MeanRatio, stats[0].N)},
-			reproduce.Finding{Item: "fraction of units kept", Paper: "0.8",
-				Ours: fmt.Sprintf("%.4f ours, %.4f GoMLX", stats[0].KeptFraction, stats[1].KeptFraction)})
+// DropoutExpectationSE is the standard error of E[out]/x measured on n units kept with probability keep: the
+// mean of n values that are 1/keep with probability keep and 0 otherwise has the standard deviation
+// √(keep(1 − keep)/n)/keep.
+func DropoutExpectationSE(keep float64, n int) float64 {
+	return math.Sqrt(keep*(1-keep)/float64(n)) / keep
+}
+
+// DropoutResult is the row of "dropout-inverted": our inverted dropout's E[out]/x (stats[0]) must be 1 within
+// 0.01, and the train − test accuracy gap (rows from DropoutSummary, (no dropout, dropout) per seed) must be
+// smaller with dropout: the per-seed differences of the gaps, in points, paired by seed, above 0.
+func DropoutResult(env *reproduce.Env, stats []DropoutStats, rows []DropoutRow, figures []string) (*reproduce.Result, error) {
+	if len(stats) < 2 || len(rows) < 2 || len(rows)%2 != 0 {
+		return nil, fmt.Errorf("dropout result: %d expectation rows and %d run rows", len(stats), len(rows))
 	}
-	if len(rows) >= 2 {
-		m = append(m,
-			reproduce.Finding{Item: "train − test accuracy gap, small MNIST subset", Paper: "smaller with dropout (Srivastava et al. 2014)",
-				Ours: fmt.Sprintf("%.3f without → %.3f with dropout (test acc %.3f → %.3f)", rows[0].Gap, rows[1].Gap, rows[0].TestAcc, rows[1].TestAcc)},
-			reproduce.Finding{Item: "test − train loss gap", Paper: "smaller with dropout",
-				Ours: fmt.Sprintf("%.3f without → %.3f with dropout", rows[0].LossGap, rows[1].LossGap)})
+	var seeds []int64
+	var gapNo, gapDrop, testNo, testDrop, trainNo []float64
+	for i := 0; i < len(rows); i += 2 {
+		a, b := rows[i], rows[i+1]
+		if a.Seed != b.Seed {
+			return nil, fmt.Errorf("dropout result: rows %d and %d are seeds %d and %d", i, i+1, a.Seed, b.Seed)
+		}
+		seeds = append(seeds, a.Seed)
+		gapNo, gapDrop = append(gapNo, 100*a.Gap), append(gapDrop, 100*b.Gap)
+		testNo, testDrop = append(testNo, 100*a.TestAcc), append(testDrop, 100*b.TestAcc)
+		trainNo = append(trainNo, 100*a.TrainAcc)
 	}
-	return m
+	no, err1 := reproduce.Seeded(seeds, gapNo)
+	drop, err2 := reproduce.Seeded(seeds, gapDrop)
+	tNo, err3 := reproduce.Seeded(seeds, testNo)
+	tDrop, err4 := reproduce.Seeded(seeds, testDrop)
+	trNo, err5 := reproduce.Seeded(seeds, trainNo)
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return nil, err
+	}
+	diff, err := reproduce.PairedDifference(no, drop)
+	if err != nil {
+		return nil, err
+	}
+	ours := stats[0]
+	keep := ours.KeptFraction
+	j := reproduce.AllOf(
+		env.Judge(reproduce.Above(0).In(" points (gap without − with dropout)"), diff),
+		env.Judge(reproduce.Equals(1, 0.01).In(" (E[out]/x)"), reproduce.MeanSE(ours.MeanRatio, DropoutExpectationSE(regularize.DefaultKeepProb, ours.N))))
+	notes := fmt.Sprintf("test accuracy %s without, %s with dropout; training accuracy without dropout %s (the over-fit regime: it memorises its training images); gaps averaged over the last %d evaluations; GoMLX's Dropout kept %.3f, E[out]/x = %.4f.",
+		tNo.MeanSD(2, "%"), tDrop.MeanSD(2, "%"), trNo.MeanSD(2, "%"), rows[0].Evals, stats[1].KeptFraction, stats[1].MeanRatio)
+	if env.Quick {
+		notes += " Quick profile: 500 images, 300 steps, one seed (indicative)."
+	}
+	return &reproduce.Result{
+		Ours: fmt.Sprintf("E[out]/x = %.4f (kept %.3f); train − test accuracy gap %s without, %s with dropout: smaller by %s points, %s; %s",
+			ours.MeanRatio, keep, no.MeanSD(2, " points"), drop.MeanSD(2, " points"), diff.MeanSD(2, ""), diff.CI(2), no.SeedList()),
+		Value: diff.Mean, Judgement: j, Notes: notes, Figures: figures}, nil
 }

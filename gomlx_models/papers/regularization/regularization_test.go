@@ -3,9 +3,18 @@ package regularization
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/model"
+
 	"github.com/convnotes/convnotes/gomlx_models/backend"
+	"github.com/convnotes/convnotes/gomlx_models/data"
+	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 )
@@ -40,8 +49,9 @@ func TestBNModesDemo(t *testing.T) {
 			t.Errorf("row %d: inference-mode output changed = %v, want %v", i, changedInfer, i == 3)
 		}
 	}
-	if m := BNModesFindings(probe, probe2, res, res2); len(m) != 2 {
-		t.Errorf("%d measured rows", len(m))
+	stats, outs := BNModesTables(probe, probe2, res, res2)
+	if len(stats) != 5 || len(outs) != len(probe)+1 {
+		t.Errorf("tables of %d and %d rows", len(stats), len(outs))
 	}
 }
 
@@ -88,38 +98,141 @@ func TestDropoutExpectation(t *testing.T) {
 	}
 }
 
-// TestCompareBN counts the evaluations where BN is ahead and the drift of the probed median.
+// TestCompareBN pairs the runs of each seed: evaluations with BN ahead, BN's smallest lead and the drift of the
+// sigmoid inputs from the early probe to the last; runs out of order are an error.
 func TestCompareBN(t *testing.T) {
-	mk := func(accs []float64, medians []float64) *BNRun {
-		r := &BNRun{Run: &train.Run{}}
+	mk := func(bn bool, seed int64, accs []float64, shift float64) *BNRun {
+		r := &BNRun{Run: &train.Run{}, BatchNorm: bn, Seed: seed}
 		for i, a := range accs {
 			r.Run.History.Evals = append(r.Run.History.Evals, train.EvalRecord{Step: 100 * (i + 1), Set: "test", Accuracy: a})
 		}
-		for _, m := range medians {
-			r.Percentiles = append(r.Percentiles, []float64{m - 1, m, m + 1})
+		for step := 100; step <= 400; step += 100 {
+			m := shift * float64(step) / 100
+			r.ProbeSteps = append(r.ProbeSteps, step)
+			r.Percentiles = append(r.Percentiles, [][]float64{{m - 1, m, m + 1}, {-1, 0, 2 + m}})
 		}
 		return r
 	}
-	noBN := mk([]float64{0.1, 0.5, 0.9, 0.95}, []float64{0, 1, 2, 4})
-	bn := mk([]float64{0.6, 0.9, 0.88, 0.97}, []float64{0, 0.5, 0.6, 0.5})
-	c, err := CompareBN([]*BNRun{noBN, bn})
+	s := &BNStudyResult{Config: BNConfig{EarlyStep: 200}, Runs: []*BNRun{
+		mk(false, 1, []float64{0.1, 0.5, 0.9, 0.95}, 1), mk(true, 1, []float64{0.6, 0.9, 0.88, 0.97}, 0.25)}}
+	cs, err := s.Compare()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Ahead != 3 || len(c.Steps) != 4 {
-		t.Errorf("ahead %d of %d, want 3 of 4", c.Ahead, len(c.Steps))
+	c := cs[0]
+	if c.Ahead != 3 || len(c.Steps) != 4 || math.Abs(c.MinLead-(-2)) > 1e-9 {
+		t.Errorf("ahead %d of %d, smallest lead %g; want 3 of 4, −2 points", c.Ahead, len(c.Steps), c.MinLead)
 	}
-	if got, want := c.Shift(false), "median 0.00 → 4.00, 15–85% spread 2.00 → 2.00"; got != want {
-		t.Errorf("shift without BN %q, want %q", got, want)
+	// Without BN unit 0 moves by 2 in every percentile from step 200 to 400, unit 1 by 2 in its 85th only.
+	if math.Abs(c.DriftNoBN[0]-2) > 1e-9 || math.Abs(c.DriftNoBN[1]-2.0/3) > 1e-9 || math.Abs(c.MeanDriftBN-(0.5+0.5/3)/2) > 1e-9 {
+		t.Errorf("drifts %v (mean %g) without BN, %v (mean %g) with BN", c.DriftNoBN, c.MeanDriftNoBN, c.DriftBN, c.MeanDriftBN)
 	}
-	if got := c.Shift(true); got != "median 0.00 → 0.50, 15–85% spread 2.00 → 2.00" {
-		t.Errorf("shift with BN %q", got)
+	if c.SmallerWithBN != 2 {
+		t.Errorf("%d units drift less with BN, want 2", c.SmallerWithBN)
 	}
-	if m := BNFindings(c); len(m) != 4 {
-		t.Errorf("%d measured rows", len(m))
+	s.Runs[0], s.Runs[1] = s.Runs[1], s.Runs[0]
+	if _, err := s.Compare(); err == nil {
+		t.Error("runs out of order accepted")
 	}
-	if _, err := CompareBN([]*BNRun{noBN}); err == nil {
-		t.Error("one run accepted")
+	s.Runs[0], s.Runs[1] = s.Runs[1], s.Runs[0]
+	s.Config.EarlyStep = 150
+	if _, err := s.Compare(); err == nil {
+		t.Error("an early step without a probe accepted")
+	}
+}
+
+// TestSigmoidInputs: the plain-Go inputs of the last hidden layer equal the graph's in training mode (batch
+// statistics, learned γ and β) with BN, and the graph's without BN.
+func TestSigmoidInputs(t *testing.T) {
+	b, err := backend.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im := &data.Images{N: 16, H: 2, W: 3, C: 1}
+	rng := rand.New(rand.NewPCG(4, 5))
+	for range im.N * im.ImageSize() {
+		im.Pixels = append(im.Pixels, rng.Float32())
+	}
+	x := tensors.FromFlatDataAndDimensions(im.Pixels, im.N, im.ImageSize())
+	for _, bn := range []bool{false, true} {
+		net := models.MLPConfig{Hidden: []int{5, 4}, Activation: activation.TypeSigmoid, Classes: 3, InitStddev: 0.8,
+			BatchNorm: bn, ProbeLayer: 1}
+		store := model.NewStore()
+		probe := func(unit int) []float32 {
+			n := net
+			n.ProbeUnit = unit
+			e, err := model.NewExec(b, store, func(scope *model.Scope, x *graph.Node) []*graph.Node {
+				scope.Store().SetTraining(x.Graph(), true)
+				return models.MLPWithProbe(n)(scope, x)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Finalize()
+			out, err := e.Exec(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tensors.MustCopyFlatData[float32](out[0])
+		}
+		probe(0) // creates the variables
+		if bn {
+			for _, name := range []string{"scale", "offset"} {
+				for layer, width := range net.Hidden {
+					v := store.GetVariable(fmt.Sprintf("/hidden_%d/batch_normalization/%s", layer, name))
+					vals := make([]float32, width)
+					for i := range vals {
+						vals[i] = float32(0.5 + rng.Float64())
+					}
+					if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, width)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		units, err := SigmoidInputs(store, net, im)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(units) != 4 || len(units[0]) != im.N {
+			t.Fatalf("BN %v: %d units of %d values", bn, len(units), len(units[0]))
+		}
+		for _, u := range []int{0, 3} {
+			want := probe(u)
+			for i := range want {
+				if d := math.Abs(units[u][i] - float64(want[i])); d > 1e-4 {
+					t.Fatalf("BN %v, unit %d, image %d: plain Go %g, graph %g", bn, u, i, units[u][i], want[i])
+				}
+			}
+		}
+	}
+	if _, err := SigmoidInputs(model.NewStore(), models.BNPaperMLP, im); err == nil {
+		t.Error("an empty store was accepted")
+	}
+}
+
+// TestDropoutResult: gaps that shrink in every seed are reproduced; a seed list out of pairs is an error.
+func TestDropoutResult(t *testing.T) {
+	env := &reproduce.Env{OutDir: t.TempDir()}
+	stats := []DropoutStats{{N: 200_000, KeptFraction: 0.8, MeanRatio: 1.001}, {KeptFraction: 0.8, MeanRatio: 0.999}}
+	var rows []DropoutRow
+	for i, g := range [][2]float64{{0.10, 0.08}, {0.11, 0.085}, {0.105, 0.09}} {
+		rows = append(rows, DropoutRow{Seed: int64(i + 1), Gap: g[0], TrainAcc: 1, TestAcc: 1 - g[0], Evals: 3},
+			DropoutRow{Seed: int64(i + 1), Gap: g[1], TrainAcc: 1, TestAcc: 1 - g[1], Evals: 3})
+	}
+	res, err := DropoutResult(env, stats, rows, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict() != reproduce.Reproduced {
+		t.Errorf("verdict %s (%s), want reproduced", res.Verdict(), res.Judgement.Reason)
+	}
+	rows[1].Gap = 0.2 // one seed where dropout widens the gap: the interval now includes 0
+	if res, err := DropoutResult(env, stats, rows, nil); err != nil || res.Verdict() != reproduce.Inconclusive {
+		t.Errorf("verdict %v, err %v; want inconclusive", res.Verdict(), err)
+	}
+	if _, err := DropoutResult(env, stats, rows[1:], nil); err == nil {
+		t.Error("rows out of pairs accepted")
 	}
 }
 

@@ -71,7 +71,7 @@ func Construct(env *reproduce.Env, s ConstructionSettings, plain bool) (*Constru
 	if s.Deep <= s.Shallow {
 		return nil, fmt.Errorf("Construct: the deep network (%d) must be deeper than the shallow one (%d)", s.Deep, s.Shallow)
 	}
-	t, err := s.Fit(env, shallowCfg)
+	t, err := s.Fit(env, shallowCfg, 0)
 	if err != nil {
 		return nil, err
 	}

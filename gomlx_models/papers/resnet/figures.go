@@ -68,40 +68,56 @@ func ShortcutFigure(rows []ShortcutRow) (*plots.Figure, error) {
 		plots.SizePixels(560, 300))
 }
 
-// ConstructionFigure plots every logit of the deepened networks against the shallow network's.
-func ConstructionFigure(built []*Constructed) (*plots.Figure, error) {
-	var series []plots.Series
+// ConstructionFigures plot, for each deepened network, the difference deep − shallow of every logit against the
+// shallow network's logit: zero everywhere when the construction holds. One figure per network, so that neither
+// hides the other.
+func ConstructionFigures(built []*Constructed) ([]*plots.Figure, error) {
+	if len(built) == 0 {
+		return nil, errors.New("ConstructionFigures: nothing built")
+	}
+	var figs []*plots.Figure
 	for _, c := range built {
 		n := min(len(c.ShallowLogits), 2000)
-		s := plots.Series{Name: fmt.Sprintf("%s → %s", c.Shallow.Name, c.Deep.Name), MarkersOnly: true}
+		s := plots.Series{Name: fmt.Sprintf("%s − %s, %d logits", c.Deep.Name, c.Shallow.Name, n), MarkersOnly: true}
 		for i := range n {
-			s.X, s.Y = append(s.X, float64(c.ShallowLogits[i])), append(s.Y, float64(c.DeepLogits[i]))
+			s.X, s.Y = append(s.X, float64(c.ShallowLogits[i])), append(s.Y, float64(c.DeepLogits[i]-c.ShallowLogits[i]))
 		}
-		series = append(series, s)
+		span := max(1.5*c.MaxDiff, 1e-6)
+		f, err := plots.Curves(fmt.Sprintf("%s built from a trained %s: max |Δlogit| = %.2g", c.Deep.Name, c.Shallow.Name, c.MaxDiff),
+			"shallow network's logit", "deep − shallow logit", []plots.Series{s}, plots.YRange(-span, span))
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, f)
 	}
-	if len(series) == 0 {
-		return nil, errors.New("ConstructionFigure: nothing built")
-	}
-	return plots.Curves("deeper network by construction: its logits against the shallow network's", "shallow logit",
-		"deep logit", series)
+	return figs, nil
 }
 
-// ErrorFigure plots test (and training) error over the steps of each run.
+// ErrorFigure plots test (and training) error over the steps of each run, averaged over its seeds.
 func ErrorFigure(runs []*Trained) (*plots.Figure, error) {
-	var series []plots.Series
+	if len(runs) == 0 {
+		return nil, errors.New("ErrorFigure: no runs")
+	}
+	var names []string
+	groups := map[string][]*Trained{}
 	for _, r := range runs {
-		for _, set := range []string{"test", "train"} {
-			s := plots.Series{Name: fmt.Sprintf("%s (%s)", r.Config.Name, set), Points: true}
-			s.X, s.Y = errorSeries(r, set)
-			if len(s.X) > 0 {
-				series = append(series, s)
-			}
+		if _, ok := groups[r.Config.Name]; !ok {
+			names = append(names, r.Config.Name)
+		}
+		groups[r.Config.Name] = append(groups[r.Config.Name], r)
+	}
+	var series []plots.Series
+	for _, n := range names {
+		s := plots.Series{Name: fmt.Sprintf("%s (test, mean of %d seeds)", n, len(groups[n])), Points: true}
+		s.X, s.Y = meanErrorSeries(groups[n], "test")
+		if len(s.X) > 0 {
+			series = append(series, s)
 		}
 	}
 	if len(series) == 0 {
 		return nil, errors.New("ErrorFigure: no evaluation")
 	}
-	return plots.Curves("CIFAR ResNet: error over training", "step", "error (%)", series)
+	return plots.Curves(fmt.Sprintf("CIFAR ResNets (6n+2) on %s: test error over training", runs[0].Data), "step", "test error (%)", series)
 }
 
 // errorSeries is the error in % of r on the evaluation set over the steps.

@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"testing"
@@ -151,11 +152,18 @@ func TestRecipeSchedule(t *testing.T) {
 	if p.BatchSize != 128 || p.Steps != 64000 || p.Momentum != 0.9 || p.WeightDecay != 1e-4 || p.Pad != 4 || p.Width != 16 {
 		t.Errorf("paper recipe %+v", p)
 	}
-	if d := Degradation.For(train.ProfilePaper); !d.WithPlain || len(d.Depths) != 4 || d.Depths[3] != 56 {
+	if d := Degradation.For(train.ProfilePaper); len(d.PlainDepths) != 4 || len(d.Depths) != 4 || d.Depths[3] != 56 {
 		t.Errorf("paper degradation study %+v", d)
 	}
-	if s := Table6.For(train.ProfilePaper); len(s.Depths) != 5 || s.Depths[4] != 110 {
+	if s := Table6.For(train.ProfilePaper); len(s.Depths) != 5 || s.Depths[4] != 110 || len(s.PlainDepths) != 1 {
 		t.Errorf("paper Table 6 study %+v", s)
+	}
+	// The full profile's two experiments read one study (trained once per process).
+	if fmt.Sprintf("%+v", Degradation.Full) != fmt.Sprintf("%+v", Table6.Full) {
+		t.Error("the full profile's Table 6 study is not the degradation study")
+	}
+	if d := DepthRecipe; d.Steps%d.EvalEvery != 0 || d.Steps != 15*(d.TrainN/d.BatchSize) {
+		t.Errorf("depth recipe %+v: want 15 epochs, evaluated at its last step", d)
 	}
 	for _, bad := range []Recipe{
 		{Width: 16, BatchSize: 8, Steps: 10, LR: 0.1, Milestones: []int{5, 5}},
@@ -182,14 +190,14 @@ func TestPaperRecipeWiring(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.Classification(cfg)
+	c, err := r.Classification(cfg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Augment == nil || c.Schedule == nil {
-		t.Fatal("the paper recipe has no augmentation or no schedule")
+	if c.Augment == nil || c.Schedule == nil || c.OnStep == nil {
+		t.Fatal("the paper recipe has no augmentation, no schedule or no BN re-estimation")
 	}
-	tr, err := r.Fit(env, cfg)
+	tr, err := r.Fit(env, cfg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,15 +227,91 @@ func toFloat(v any) float64 {
 	return math.NaN()
 }
 
-// TestDegradedVerdict: one run per network gives no interval, so the verdict cannot go beyond inconclusive.
-func TestDegradedVerdict(t *testing.T) {
-	env := &reproduce.Env{}
-	d := Degraded{PlainShallow: 10, PlainDeep: 14, ResidualShallow: 9, ResidualDeep: 8}
-	if got := d.Judge(env).Verdict; got != reproduce.Inconclusive {
-		t.Errorf("%+v: %s, want inconclusive", d, got)
+// TestReestimatedBeforeEvaluation: with ReestimateBN the moving averages at the end hold the re-estimation on
+// the 640 training images (two passes of two batches, 500 and 140: avg_weight 4), not the three training
+// steps' updates (avg_weight 3).
+func TestReestimatedBeforeEvaluation(t *testing.T) {
+	env := testEnv(t)
+	for _, on := range []bool{false, true} {
+		r := quickDepthRecipe
+		r.Steps, r.EvalEvery, r.Milestones, r.ReestimateBN = 3, 3, nil, on
+		cfg, err := r.Net(8, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := r.Fit(env, cfg, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := train.VariableValues(tr.Fitted.Run.Store, "batch_normalization/avg_weight")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]float64{false: 3, true: 4}[on]; w[0] != want {
+			t.Errorf("re-estimation %v: avg_weight %g, want %g", on, w[0], want)
+		}
 	}
-	if _, err := CompareDepths(nil); err == nil {
-		t.Error("CompareDepths(nil): no error")
+	bad := quickDepthRecipe
+	bad.Steps = 21
+	cfg, _ := bad.Net(8, false)
+	if _, err := bad.Classification(cfg, 1); err == nil {
+		t.Error("re-estimation with steps not a multiple of EvalEvery accepted")
+	}
+}
+
+// fakeRun is a trained network with a final training and test error and a short test-error history.
+func fakeRun(depth int, plain bool, seed int64, trainErr, testErr float64) *Trained {
+	cfg, _ := quickDepthRecipe.Net(depth, plain)
+	run := &train.Run{}
+	for _, step := range []int{10, 20} {
+		run.History.Evals = append(run.History.Evals, train.EvalRecord{Step: step, Set: "test", Accuracy: 1 - testErr/100},
+			train.EvalRecord{Step: step, Set: "train", Accuracy: 1 - trainErr/100})
+	}
+	return &Trained{Config: cfg, Seed: seed, TrainErr: trainErr, TestErr: testErr, Data: "Fashion-MNIST",
+		Fitted: &train.Fitted{Run: run, Test: &data.Images{N: 300}}}
+}
+
+// TestDepthResults judges the two claims on synthetic runs: consistent effects over three seeds are
+// reproduced, a reversed one is not, and one seed is inconclusive.
+func TestDepthResults(t *testing.T) {
+	env := testEnv(t)
+	env.Quick = false
+	s := Study{Depths: []int{8, 14}, PlainDepths: []int{8, 14}, Seeds: []int64{1, 2, 3}}
+	var runs []*Trained
+	for i, seed := range s.Seeds {
+		e := 0.1 * float64(i)
+		runs = append(runs, fakeRun(8, true, seed, 10+e, 12+e), fakeRun(8, false, seed, 9+e, 11+e),
+			fakeRun(14, true, seed, 15+e, 16+e), fakeRun(14, false, seed, 8-e, 10-e))
+	}
+	deg, err := DegradationResult(env, s, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deg.Verdict() != reproduce.Reproduced {
+		t.Errorf("degradation: %s (%s)", deg.Verdict(), deg.Judgement.Reason)
+	}
+	te, err := TestErrorResult(env, s, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if te.Verdict() != reproduce.Reproduced {
+		t.Errorf("test error: %s (%s)", te.Verdict(), te.Judgement.Reason)
+	}
+	for _, r := range runs {
+		if r.Config.Depth() == 14 && !r.Config.Plain {
+			r.TrainErr += 3 // the deep ResNet now trains worse than the shallow one in every seed
+		}
+	}
+	if deg, err := DegradationResult(env, s, runs); err != nil || deg.Verdict() != reproduce.NotReproduced {
+		t.Errorf("reversed ResNet depths: %v, %v", deg.Verdict(), err)
+	}
+	one := s
+	one.Seeds = []int64{1}
+	if deg, err := DegradationResult(env, one, runs); err != nil || deg.Verdict() != reproduce.Inconclusive {
+		t.Errorf("one seed: %v, %v", deg.Verdict(), err)
+	}
+	if _, err := DegradationResult(env, Study{Depths: []int{8, 14}, PlainDepths: []int{8}, Seeds: s.Seeds}, runs); err == nil {
+		t.Error("a study without the deep plain network accepted")
 	}
 }
 

@@ -3,8 +3,9 @@
 // networks, the ImageNet table and the CIFAR family); this package writes a residual block out in plain Go and
 // checks it against the builder (Eq. 1 and 2), counts Table 1's parameters and multiply-adds, the blocks of
 // Fig. 5 and the shortcut options, builds a deeper network from a trained shallower one plus identity blocks
-// ("a solution by construction", §1), and trains plain and residual networks of two depths (the degradation
-// problem, Fig. 6) and ResNet-20 (Table 6) with the paper's CIFAR recipe (§4.2).
+// ("a solution by construction", §1), and trains plain and residual networks of several depths with the paper's
+// CIFAR recipe (§4.2) and seeds, to near convergence on a fixed subset, for the degradation problem (Fig. 6, on
+// training error with re-estimated BN statistics) and for depth against test error (Table 6).
 package resnet
 
 import (
@@ -12,7 +13,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/summary"
@@ -82,25 +82,30 @@ func resnetBlock() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			worst := 0.0
-			var parts []string
-			for i, c := range checks {
-				worst = math.Max(worst, c.Diff)
-				parts = append(parts, fmt.Sprintf("%s %.1g", UnitChecks[i].Name, c.Diff))
-			}
-			fig, err := UnitFigure(checks[1])
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_block_vs_plain_go.png")
-			if err != nil {
-				return nil, err
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("max |library − plain Go| = %.2g", worst), Value: worst,
-				Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)),
-				Notes:     strings.Join(parts, "; ") + " (float32 engine vs float64 Go).", Figures: paths}, nil
+			return BlockResult(env, checks)
 		},
 	}
+}
+
+// BlockResult is the row of "resnet-block": the library's blocks equal BasicUnit within 1e-4.
+func BlockResult(env *reproduce.Env, checks []UnitCheck) (*reproduce.Result, error) {
+	worst := 0.0
+	var parts []string
+	for i, c := range checks {
+		worst = math.Max(worst, c.Diff)
+		parts = append(parts, fmt.Sprintf("%s %.1g", UnitChecks[i].Name, c.Diff))
+	}
+	fig, err := UnitFigure(checks[1])
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_block_vs_plain_go.png")
+	if err != nil {
+		return nil, err
+	}
+	return &reproduce.Result{Ours: fmt.Sprintf("max |library − plain Go| = %.2g", worst), Value: worst,
+		Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)),
+		Notes:     strings.Join(parts, "; ") + " (float32 engine vs float64 Go).", Figures: paths}, nil
 }
 
 func resnetImageNetTable() reproduce.Experiment {
@@ -116,31 +121,37 @@ func resnetImageNetTable() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			var ours, notes []string
-			var js []reproduce.Judgement
-			for _, r := range rows {
-				g := float64(r.Paper.MACs) / 1e9
-				ours = append(ours, fmt.Sprintf("%.2f", g))
-				// Table 1 prints 1.8, 3.6, 3.8, 7.6, 11.3 ×10⁹ (±0.05 by its rounding); close within a stated 6%.
-				js = append(js,
-					env.Judge(reproduce.Equals(r.PaperGFLOPs, 0.05).OrClose(0.06*r.PaperGFLOPs).In("×10⁹ multiply-adds ("+r.Config.Name+")"), reproduce.Exact(g)),
-					env.Judge(reproduce.Equals(float64(r.TorchvisionParams), 0).In(" parameters ("+r.Config.Name+", torchvision)"), reproduce.Exact(float64(r.Paper.Params))))
-				notes = append(notes, fmt.Sprintf("%s %s params", r.Config.Name, summary.Thousands(int64(r.Paper.Params))))
-			}
-			fig, err := ImageNetFigure(rows)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_imagenet_flops.png")
-			if err != nil {
-				return nil, err
-			}
-			notes = append(notes, fmt.Sprintf("torchvision's stride-on-3×3 bottleneck (v1.5): ResNet-50 %.2f, -101 %.2f, -152 %.2f ×10⁹",
-				float64(rows[2].V15.MACs)/1e9, float64(rows[3].V15.MACs)/1e9, float64(rows[4].V15.MACs)/1e9))
-			return &reproduce.Result{Ours: strings.Join(ours, " / ") + " ×10⁹ multiply-adds; parameters equal torchvision's",
-				Value: float64(rows[4].Paper.MACs) / 1e9, Judgement: reproduce.AllOf(js...), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+			return ImageNetResult(env, rows)
 		},
 	}
+}
+
+// ImageNetResult is the row of "resnet-imagenet-table": Table 1's multiply-adds within its printed precision
+// (close within 6%) and torchvision's parameter counts exactly.
+func ImageNetResult(env *reproduce.Env, rows []ImageNetRow) (*reproduce.Result, error) {
+	var ours, notes []string
+	var js []reproduce.Judgement
+	for _, r := range rows {
+		g := float64(r.Paper.MACs) / 1e9
+		ours = append(ours, fmt.Sprintf("%.2f", g))
+		// Table 1 prints 1.8, 3.6, 3.8, 7.6, 11.3 ×10⁹ (±0.05 by its rounding); close within a stated 6%.
+		js = append(js,
+			env.Judge(reproduce.Equals(r.PaperGFLOPs, 0.05).OrClose(0.06*r.PaperGFLOPs).In("×10⁹ multiply-adds ("+r.Config.Name+")"), reproduce.Exact(g)),
+			env.Judge(reproduce.Equals(float64(r.TorchvisionParams), 0).In(" parameters ("+r.Config.Name+", torchvision)"), reproduce.Exact(float64(r.Paper.Params))))
+		notes = append(notes, fmt.Sprintf("%s %s params", r.Config.Name, summary.Thousands(int64(r.Paper.Params))))
+	}
+	fig, err := ImageNetFigure(rows)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_imagenet_flops.png")
+	if err != nil {
+		return nil, err
+	}
+	notes = append(notes, fmt.Sprintf("torchvision's stride-on-3×3 bottleneck (v1.5): ResNet-50 %.2f, -101 %.2f, -152 %.2f ×10⁹",
+		float64(rows[2].V15.MACs)/1e9, float64(rows[3].V15.MACs)/1e9, float64(rows[4].V15.MACs)/1e9))
+	return &reproduce.Result{Ours: strings.Join(ours, " / ") + " ×10⁹ multiply-adds; parameters equal torchvision's",
+		Value: float64(rows[4].Paper.MACs) / 1e9, Judgement: reproduce.AllOf(js...), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
 }
 
 func resnetBottleneck() reproduce.Experiment {
@@ -155,23 +166,29 @@ func resnetBottleneck() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			ratio := float64(bc.Bottleneck.MACs) / float64(bc.Basic.MACs)
-			fig, err := BlocksFigure(bc)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_basic_vs_bottleneck.png")
-			if err != nil {
-				return nil, err
-			}
-			// §4.1: the two designs have "similar time complexity"; the row states ±25% as similar.
-			return &reproduce.Result{Ours: fmt.Sprintf("bottleneck/basic multiply-adds = %.3f", ratio), Value: ratio,
-				Judgement: env.Judge(reproduce.Equals(1, 0.25).In("× basic block's cost"), reproduce.Exact(ratio)),
-				Notes: fmt.Sprintf("basic (64-d): %s multiply-adds, %s parameters; bottleneck (256-d): %s, %s.",
-					summary.Thousands(bc.Basic.MACs), summary.Thousands(int64(bc.Basic.Params)),
-					summary.Thousands(bc.Bottleneck.MACs), summary.Thousands(int64(bc.Bottleneck.Params))), Figures: paths}, nil
+			return BottleneckResult(env, bc)
 		},
 	}
+}
+
+// BottleneckResult is the row of "resnet-bottleneck": the bottleneck block's multiply-adds within ±25% of the
+// basic block's ("similar time complexity").
+func BottleneckResult(env *reproduce.Env, bc BlockCosts) (*reproduce.Result, error) {
+	ratio := float64(bc.Bottleneck.MACs) / float64(bc.Basic.MACs)
+	fig, err := BlocksFigure(bc)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_basic_vs_bottleneck.png")
+	if err != nil {
+		return nil, err
+	}
+	// §4.1: the two designs have "similar time complexity"; the row states ±25% as similar.
+	return &reproduce.Result{Ours: fmt.Sprintf("bottleneck/basic multiply-adds = %.3f", ratio), Value: ratio,
+		Judgement: env.Judge(reproduce.Equals(1, 0.25).In("× basic block's cost"), reproduce.Exact(ratio)),
+		Notes: fmt.Sprintf("basic (64-d): %s multiply-adds, %s parameters; bottleneck (256-d): %s, %s.",
+			summary.Thousands(bc.Basic.MACs), summary.Thousands(int64(bc.Basic.Params)),
+			summary.Thousands(bc.Bottleneck.MACs), summary.Thousands(int64(bc.Bottleneck.Params))), Figures: paths}, nil
 }
 
 func resnetShortcuts() reproduce.Experiment {
@@ -186,30 +203,35 @@ func resnetShortcuts() reproduce.Experiment {
 			if err != nil {
 				return nil, err
 			}
-			var notes []string
-			var js []reproduce.Judgement
-			for _, r := range rows {
-				js = append(js,
-					env.Judge(reproduce.Above(0).In(" parameters (B − A, "+r.Name+")"), reproduce.Exact(float64(r.B.Params-r.A.Params))),
-					env.Judge(reproduce.Above(0).In(" parameters (C − B, "+r.Name+")"), reproduce.Exact(float64(r.C.Params-r.B.Params))))
-				notes = append(notes, fmt.Sprintf("%s: A %s, B %s, C %s", r.Name, summary.Thousands(int64(r.A.Params)),
-					summary.Thousands(int64(r.B.Params)), summary.Thousands(int64(r.C.Params))))
-			}
-			r34 := rows[0]
-			fig, err := ShortcutFigure(rows)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_shortcut_parameters.png")
-			if err != nil {
-				return nil, err
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("ResNet-34: B +%s, C +%s parameters over A",
-				summary.Thousands(int64(r34.B.Params-r34.A.Params)), summary.Thousands(int64(r34.C.Params-r34.A.Params))),
-				Value: float64(r34.C.Params - r34.A.Params), Judgement: reproduce.AllOf(js...),
-				Notes: strings.Join(notes, "; ") + ". Table 3's accuracies need ImageNet: not measured.", Figures: paths}, nil
+			return ShortcutsResult(env, rows)
 		},
 	}
+}
+
+// ShortcutsResult is the row of "resnet-shortcuts": B adds parameters over A, and C over B.
+func ShortcutsResult(env *reproduce.Env, rows []ShortcutRow) (*reproduce.Result, error) {
+	var notes []string
+	var js []reproduce.Judgement
+	for _, r := range rows {
+		js = append(js,
+			env.Judge(reproduce.Above(0).In(" parameters (B − A, "+r.Name+")"), reproduce.Exact(float64(r.B.Params-r.A.Params))),
+			env.Judge(reproduce.Above(0).In(" parameters (C − B, "+r.Name+")"), reproduce.Exact(float64(r.C.Params-r.B.Params))))
+		notes = append(notes, fmt.Sprintf("%s: A %s, B %s, C %s", r.Name, summary.Thousands(int64(r.A.Params)),
+			summary.Thousands(int64(r.B.Params)), summary.Thousands(int64(r.C.Params))))
+	}
+	r34 := rows[0]
+	fig, err := ShortcutFigure(rows)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_shortcut_parameters.png")
+	if err != nil {
+		return nil, err
+	}
+	return &reproduce.Result{Ours: fmt.Sprintf("ResNet-34: B +%s, C +%s parameters over A",
+		summary.Thousands(int64(r34.B.Params-r34.A.Params)), summary.Thousands(int64(r34.C.Params-r34.A.Params))),
+		Value: float64(r34.C.Params - r34.A.Params), Judgement: reproduce.AllOf(js...),
+		Notes: strings.Join(notes, "; ") + ". Table 3's accuracies need ImageNet: not measured.", Figures: paths}, nil
 }
 
 func resnetConstruction() reproduce.Experiment {
@@ -223,82 +245,69 @@ func resnetConstruction() reproduce.Experiment {
 			"pass-through BN; logits compared on 1,000 test images (quick: 200)",
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s := Construction.For(env.Profile)
-			var notes []string
 			var built []*Constructed
-			worst := 0.0
 			for _, plain := range []bool{false, true} {
 				c, err := Construct(env, s, plain)
 				if err != nil {
 					return nil, err
 				}
 				built = append(built, c)
-				worst = math.Max(worst, c.MaxDiff)
-				notes = append(notes, fmt.Sprintf("%s → %s: %d variables copied, %d set, max |Δlogit| %.2g (largest logit %.1f), "+
-					"test error %.2f%% → %.2f%%", c.Shallow.Name, c.Deep.Name, c.Copied, c.Added, c.MaxDiff, c.MaxLogit,
-					c.ShallowErr, c.DeepErr))
-				if plain {
-					notes = append(notes, "data: "+c.Data)
-				}
 			}
-			fig, err := ConstructionFigure(built)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_construction.png")
-			if err != nil {
-				return nil, err
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("max |logits(deep) − logits(shallow)| = %.2g", worst), Value: worst,
-				Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+			return ConstructionResult(env, built)
 		},
 	}
 }
+
+// ConstructionResult is the row of "resnet-construction": the deepened networks' logits equal the shallow
+// ones' within 1e-4.
+func ConstructionResult(env *reproduce.Env, built []*Constructed) (*reproduce.Result, error) {
+	var notes []string
+	worst := 0.0
+	for _, c := range built {
+		plain := c.Shallow.Plain
+		worst = math.Max(worst, c.MaxDiff)
+		notes = append(notes, fmt.Sprintf("%s → %s: %d variables copied, %d set, max |Δlogit| %.2g (largest logit %.1f), "+
+			"test error %.2f%% → %.2f%%", c.Shallow.Name, c.Deep.Name, c.Copied, c.Added, c.MaxDiff, c.MaxLogit,
+			c.ShallowErr, c.DeepErr))
+		if plain {
+			notes = append(notes, "data: "+c.Data)
+		}
+	}
+	figs, err := ConstructionFigures(built)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, figs, "resnet_construction_residual.png", "resnet_construction_plain.png")
+	if err != nil {
+		return nil, err
+	}
+	return &reproduce.Result{Ours: fmt.Sprintf("max |logits(deep) − logits(shallow)| = %.2g", worst), Value: worst,
+		Judgement: env.Judge(reproduce.Holds(1e-4), reproduce.Exact(worst)), Notes: strings.Join(notes, "; ") + ".", Figures: paths}, nil
+}
+
+// depthMeasure is how the two depth experiments train (the full profile shares one study).
+const depthMeasure = "plain and option-A residual nets of depth 20, 32 and 56 at half width (8-16-32), seeds 1, 2, 3, " +
+	"on a fixed subset of 4,000 training images of CIFAR-10 or Fashion-MNIST (mean subtracted, pad-4 crops + flips): " +
+	"SGD momentum 0.9, weight decay 1e-4, batch 64, 15 epochs (930 steps), lr 0.1 ÷10 at 50% and 75%; every 5 " +
+	"epochs BN statistics re-estimated on 2,000 of the training images, training error measured on them (inference " +
+	"mode, no augmentation), test error on 5,000 test images (quick: depths 8/14, width 4, 640 images, 20 steps, " +
+	"seed 1); paper profile: §4.2's recipe on CIFAR-10, two seeds"
 
 func resnetDegradation() reproduce.Experiment {
 	return reproduce.Experiment{
 		Name: "resnet-degradation", Section: "09",
 		Paper:      "He et al. 2016, §4.2, Fig. 6 (and Fig. 1, 4)",
-		Claim:      "the deeper plain network has higher training error than the shallower one; the deeper ResNet does not",
-		PaperValue: "CIFAR-10: plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (Fig. 6)",
-		Measure: "plain and option-A residual nets of depth 20 and 56 at half width (8-16-32) on CIFAR-10 or " +
-			"Fashion-MNIST: SGD momentum 0.9, weight decay 1e-4, lr 0.1 ÷10 at 50% and 75%, batch 64, 800 steps, " +
-			"pad-4 crops + flips; training error on 1,000 training images (quick: depths 8/14, width 4, 12 steps); " +
-			"paper profile: depths 20–56, width 16, 64k iterations of 128",
-		Long: true, FullMinutes: 14, // 817 s measured 2026-11-30 on the 2-core machine (convnotes reproduce 09)
+		Claim:      "the deeper plain network has higher training error than the shallower one; the deeper ResNet has lower",
+		PaperValue: "CIFAR-10: plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (Fig. 6, no table)",
+		Measure:    depthMeasure + "; judged on the per-seed differences of training error, deepest − shallowest",
+		Long:       true, FullMinutes: 75, // shared with resnet-cifar: one training of the 18 networks
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s := Degradation.For(env.Profile)
 			runs, err := s.Train(env)
 			if err != nil {
 				return nil, err
 			}
-			d, err := CompareDepths(runs)
-			if err != nil {
-				return nil, err
-			}
-			pf, rf, err := DegradationFigures(runs)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{pf, rf}, "resnet_degradation_plain.png",
-				"resnet_degradation_residual.png")
-			if err != nil {
-				return nil, err
-			}
-			j := d.Judge(env)
-			notes := fmt.Sprintf("data: %s; test error: plain-%d %.2f%%, plain-%d %.2f%%, ResNet-%d %.2f%%, ResNet-%d %.2f%%.",
-				d.Data, d.Shallow, d.PlainTestShallow, d.Deep, d.PlainTestDeep, d.Shallow, d.ResidualTestShallow,
-				d.Deep, d.ResidualTestDeep)
-			notes += fmt.Sprintf(" Going deeper added %+.2f points of training error to the plain network and %+.2f to the ResNet.",
-				d.PlainDeep-d.PlainShallow, d.ResidualDeep-d.ResidualShallow)
-			if d.Data != data.DatasetCIFAR10 {
-				notes += " CIFAR-10 is absent: Fashion-MNIST stands in."
-			}
-			if env.Quick {
-				notes += " Quick profile: 12 steps are too few to rank the networks."
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("training error: plain %d→%d layers %.2f%%→%.2f%%; ResNet %.2f%%→%.2f%%",
-				d.Shallow, d.Deep, d.PlainShallow, d.PlainDeep, d.ResidualShallow, d.ResidualDeep),
-				Value: d.PlainDeep - d.PlainShallow, Judgement: j, Notes: notes, Figures: paths}, nil
+			return DegradationResult(env, s, runs)
 		},
 	}
 }
@@ -306,47 +315,18 @@ func resnetDegradation() reproduce.Experiment {
 func resnetCIFAR() reproduce.Experiment {
 	return reproduce.Experiment{
 		Name: "resnet-cifar", Section: "09",
-		Paper:      "He et al. 2016, §4.2, Table 6",
-		Claim:      "ResNet-20 (0.27M parameters, option A) reaches 8.75% test error on CIFAR-10",
-		PaperValue: "8.75% (ResNet-20) … 6.43% (ResNet-110), CIFAR-10",
-		Measure: "ResNet-20, width 16, option A, on CIFAR-10 or Fashion-MNIST, all training images, tested on all " +
-			"10,000: SGD momentum 0.9, weight decay 1e-4, batch 128, lr 0.1 ÷10 at 50% and 75% of 750 steps (1.6 " +
-			"epochs), pad-4 crops + flips (quick: 6 steps on 640 images); paper profile: ResNet-20…110, 64k iterations",
-		// Not Long: 470 s measured 2026-11-30 on the 2-core machine, within the main job's 30 minutes.
+		Paper:      "He et al. 2016, §4.2, Table 6 and Fig. 6",
+		Claim:      "on one data set and budget, deeper ResNets reach lower test error, and a ResNet beats the plain network of its depth",
+		PaperValue: "CIFAR-10 test error falls with depth: ResNet-20 8.75%, -32 7.51%, -56 6.97% (Table 6); plain-20 worse than ResNet-20 (Fig. 6)",
+		Measure:    depthMeasure + "; the networks of resnet-degradation (trained once when both run); judged on the per-seed differences of test error, ResNet-56 − ResNet-20 and ResNet-20 − plain-20; Table 6's numbers are context (another data set and 164 epochs)",
+		Long:       true, FullMinutes: 75, // shared with resnet-degradation: one training of the 18 networks
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s := Table6.For(env.Profile)
 			runs, err := s.Train(env)
 			if err != nil {
 				return nil, err
 			}
-			r := runs[0]
-			fig, err := ErrorFigure(runs)
-			if err != nil {
-				return nil, err
-			}
-			paths, err := reproduce.SaveFigures(env, []*plots.Figure{fig}, "resnet_cifar_error.png")
-			if err != nil {
-				return nil, err
-			}
-			paper := PaperCIFARError[r.Config.Depth()]
-			// A single run on another data set than the paper's: its number is context, not a reproduction.
-			j := env.Judge(reproduce.Below(paper).In("%"), reproduce.Single(r.TestErr))
-			notes := fmt.Sprintf("data: %s; %d steps of %d in %.0f s.", r.Data, r.Fitted.Run.Step(), s.BatchSize, r.Seconds)
-			if len(runs) > 1 {
-				var parts []string
-				for _, x := range runs {
-					parts = append(parts, fmt.Sprintf("%s %.2f%% (paper %.2f%%)", x.Config.Name, x.TestErr, PaperCIFARError[x.Config.Depth()]))
-				}
-				notes += " " + strings.Join(parts, ", ") + "."
-			}
-			if r.Data != data.DatasetCIFAR10 {
-				notes += " CIFAR-10 is absent: Fashion-MNIST's test error is not comparable with the paper's."
-			}
-			if env.Quick {
-				notes += " Quick profile: 6 steps."
-			}
-			return &reproduce.Result{Ours: fmt.Sprintf("%s test error %.2f%%", r.Config.Name, r.TestErr), Value: r.TestErr,
-				Judgement: j, Notes: notes, Figures: paths}, nil
+			return TestErrorResult(env, s, runs)
 		},
 	}
 }

@@ -1,11 +1,13 @@
 package sdae
 
 import (
+	"io"
 	"math"
 	"testing"
 
 	"github.com/gomlx/compute"
 
+	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
@@ -90,10 +92,130 @@ func TestBadCorruption(t *testing.T) {
 	}
 }
 
-// TestTable3Judgement: one run per network gives no interval, so even a clear ordering is inconclusive.
-func TestTable3Judgement(t *testing.T) {
-	if got := Table3Judgement(&reproduce.Env{}, 1.2, 1.4, 1.6).Verdict; got != reproduce.Inconclusive {
-		t.Errorf("Table3Judgement(1.2, 1.4, 1.6) = %s, want inconclusive", got)
+// TestLocality: a filter inside one 7×7 window scores 1, a constant filter 49/784, a zero filter 0; a filter
+// of the wrong size is NaN.
+func TestLocality(t *testing.T) {
+	block := make([]float32, 784)
+	for y := 10; y < 17; y++ {
+		for x := 3; x < 10; x++ {
+			block[y*28+x] = float32(y - x)
+		}
+	}
+	flat := make([]float32, 784)
+	for i := range flat {
+		flat[i] = -0.5
+	}
+	for _, tc := range []struct {
+		name string
+		f    []float32
+		want float64
+	}{{"block", block, 1}, {"constant", flat, 49.0 / 784}, {"zero", make([]float32, 784), 0}} {
+		if got := Locality(tc.f, 28, 28, 7); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: locality %g, want %g", tc.name, got, tc.want)
+		}
+	}
+	if got := Locality(block[:700], 28, 28, 7); !math.IsNaN(got) {
+		t.Errorf("a short filter gave %g", got)
+	}
+	if b := randomLocality(50, 28, 28); b < 49.0/784 || b > 0.2 {
+		t.Errorf("random filters' locality %g", b)
+	}
+}
+
+// TestTable3Result: SDAE ahead of both others in every seed and variant is reproduced; one seed is
+// inconclusive.
+func TestTable3Result(t *testing.T) {
+	env := &reproduce.Env{OutDir: t.TempDir()}
+	cfg := Table3Config{Variants: []string{VariantRot, VariantBgRand}, Seeds: []int64{1, 2, 3}, Net: models.SDAE3Small}
+	r := &Table3Result{Config: cfg}
+	for _, v := range cfg.Variants {
+		for _, seed := range cfg.Seeds {
+			for k, kind := range Kinds {
+				e := 10 + float64(k) + 0.1*float64(seed)
+				r.Nets = append(r.Nets, Table3Net{Variant: v, Kind: kind, Seed: seed, FineTuned: &FineTuned{TestErr: e, ValidErr: e}})
+			}
+		}
+	}
+	res, err := r.Result(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict() != reproduce.Reproduced {
+		t.Errorf("verdict %s (%s)", res.Verdict(), res.Judgement.Reason)
+	}
+	r.Config.Seeds = []int64{1}
+	r.Nets = r.Nets[:3]
+	r.Config.Variants = r.Config.Variants[:1]
+	if res, err := r.Result(env); err != nil || res.Verdict() != reproduce.Inconclusive {
+		t.Errorf("one seed: %v, %v", res.Verdict(), err)
+	}
+	if rows := Table3Table(r); len(rows) != 4 {
+		t.Errorf("%d table rows", len(rows))
+	}
+}
+
+// TestFineTuneEarlyStopping: fine-tuning stops Patience epochs after its best validation epoch (or at
+// MaxEpochs) and reports the test error of that epoch.
+func TestFineTuneEarlyStopping(t *testing.T) {
+	b := testBackend(t)
+	rng := NewRand(8)
+	mk := func(n int, random bool) *data.Images {
+		im := &data.Images{N: n, H: 2, W: 4, C: 1, Classes: []string{"a", "b"}}
+		for i := range n {
+			c := int32(i % 2)
+			for p := range 8 {
+				im.Pixels = append(im.Pixels, float32(c)*0.6+0.2*rng.Float32()+0.05*float32(p%2))
+			}
+			if random {
+				c = int32(rng.IntN(2))
+			}
+			im.Labels = append(im.Labels, c)
+		}
+		return im
+	}
+	net := models.AutoencoderConfig{Input: 8, Hidden: []int{6}, Tied: true, Classes: 2}
+	sched := FineTuneSchedule{MaxEpochs: 40, Patience: 2, BatchSize: 10, LR: 1e-2}
+	ft, err := FineTune(b, net, nil, mk(100, false), mk(50, true), mk(60, false), sched, "tiny", 3, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ft.Epochs != sched.MaxEpochs && ft.Epochs-ft.BestEpoch != sched.Patience {
+		t.Errorf("stopped after %d epochs, best %d, patience %d", ft.Epochs, ft.BestEpoch, sched.Patience)
+	}
+	if want := evalAt(ft.Run, "test", ft.BestEpoch-1); ft.TestErr != want {
+		t.Errorf("test error %g, want the best epoch's %g", ft.TestErr, want)
+	}
+	if _, err := FineTune(b, net, nil, mk(10, false), mk(10, false), mk(10, false), FineTuneSchedule{}, "bad", 1, io.Discard); err == nil {
+		t.Error("an empty schedule was accepted")
+	}
+}
+
+// TestVariantData: the variants are the same for every call (fixed seeds), split in the sizes asked, and
+// differ from the clean digits.
+func TestVariantData(t *testing.T) {
+	cfg := Table3Config{TrainN: 50, ValidN: 20, TestN: 30}
+	for _, v := range []string{VariantRot, VariantBgRand} {
+		tr, va, te, err := VariantData(v, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr2, _, _, _ := VariantData(v, cfg)
+		if tr.N != 50 || va.N != 20 || te.N != 30 || len(va.Pixels) != 20*784 || tr.Pixels[400] != tr2.Pixels[400] {
+			t.Errorf("%s: %d/%d/%d images", v, tr.N, va.N, te.N)
+		}
+		clean, _ := data.MNIST(data.Train)
+		same := 0
+		for i := range 784 {
+			if tr.Pixels[i] == clean.Pixels[i] {
+				same++
+			}
+		}
+		if same == 784 {
+			t.Errorf("%s: the first image is unchanged", v)
+		}
+	}
+	if _, _, _, err := VariantData("bg-img", cfg); err == nil {
+		t.Error("an unknown variant was accepted")
 	}
 }
 

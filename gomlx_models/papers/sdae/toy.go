@@ -12,6 +12,7 @@ import (
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/train"
 	"github.com/convnotes/convnotes/plots"
 )
@@ -45,7 +46,10 @@ type ToyResult struct {
 	// Before and After are the mean distances of the corrupted points and of their reconstructions to the
 	// circle; Clean is the reconstructions' distance for the clean points.
 	Before, After, CleanAfter float64
-	Seconds                   float64
+	// Diff is, over the corrupted test points, the mean of distance(reconstruction) − distance(x̃) to the
+	// circle, with its standard error over the points.
+	Diff    reproduce.Estimate
+	Seconds float64
 }
 
 // CircleDistance is the distance of p to the toy circle.
@@ -101,13 +105,21 @@ func ToyStudy(backend compute.Backend, cfg ToyConfig, progress io.Writer) (res *
 		return nil, fmt.Errorf("toy study: %w", err)
 	}
 	n := len(res.Clean)
+	diffs := make([]float64, n)
 	for i := range n {
 		r := [2]float64{float64(z[2*i]), float64(z[2*i+1])}
 		res.Recons = append(res.Recons, r)
 		res.Before += CircleDistance(res.Noisy[i]) / float64(n)
 		res.After += CircleDistance(r) / float64(n)
 		res.CleanAfter += CircleDistance([2]float64{float64(z[2*(n+i)]), float64(z[2*(n+i)+1])}) / float64(n)
+		diffs[i] = CircleDistance(r) - CircleDistance(res.Noisy[i])
 	}
+	m := meanOf(diffs)
+	ss := 0.0
+	for _, d := range diffs {
+		ss += (d - m) * (d - m)
+	}
+	res.Diff = reproduce.MeanSE(m, math.Sqrt(ss/float64(n-1)/float64(n)))
 	return res, nil
 }
 

@@ -28,6 +28,9 @@ type LBFGS struct {
 	// OnIter, if not nil, is called after each iteration with its number (from 1), f and the evaluations so
 	// far.
 	OnIter func(iter int, f float64, evals int)
+	// Stop, if not nil, is called after each iteration (after OnIter) with its number and f; returning true
+	// ends the run there (a loss curve that has gone flat, say).
+	Stop func(iter int, f float64) bool
 }
 
 // ErrLineSearch is returned when the line search finds no decrease along a descent direction.
@@ -140,7 +143,7 @@ func (o LBFGS) Minimize(f Objective, x []float64) (fx float64, evals int, err er
 		if o.OnIter != nil {
 			o.OnIter(iter, fx, evals)
 		}
-		if evals >= maxEvals {
+		if evals >= maxEvals || o.Stop != nil && o.Stop(iter, fx) {
 			break
 		}
 	}

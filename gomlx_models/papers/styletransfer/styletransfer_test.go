@@ -283,12 +283,43 @@ func TestVGGLoaderAndSynthesisGradient(t *testing.T) {
 	if l0.Content <= 0 || l0.Style <= 0 || math.Abs(l0.Total-(l0.Content+1e3*l0.Style)) > 1e-3*l0.Total {
 		t.Errorf("losses %+v do not add up as eq. 7", l0)
 	}
-	run, err := s.Optimize(InitContent, 5, 1)
+	run, err := s.Optimize(InitContent, Stop{MaxIter: 5}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Decrease() >= 1 {
-		t.Errorf("L-BFGS on the VGG synthesis: loss %v → %v", run.History[0].Total, run.Final().Total)
+	if run.Decrease() >= 1 || len(run.History) != 6 || run.Flat {
+		t.Errorf("L-BFGS on the VGG synthesis: loss %v → %v in %d iterations (flat %v)", run.History[0].Total,
+			run.Final().Total, len(run.History)-1, run.Flat)
+	}
+	// A tolerance no iteration can meet stops the run after its first window.
+	run, err = s.Optimize(InitContent, Stop{MaxIter: 50, Window: 2, Tol: 10}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Flat || len(run.History) != 3 {
+		t.Errorf("flat stop: %d iterations, flat %v; want 2, true", len(run.History)-1, run.Flat)
+	}
+	if _, err := s.Optimize(InitContent, Stop{}, 1); err == nil {
+		t.Error("no iterations accepted")
+	}
+}
+
+// TestTradeOffCounts counts the steps between consecutive ratios of each start, not across starts.
+func TestTradeOffCounts(t *testing.T) {
+	mk := func(content, style float64) Labeled {
+		return Labeled{Run: &Run{History: []Losses{{Total: 1}, {Content: content, Style: style, Total: 0.5}}, Flat: content > 2}}
+	}
+	// Two starts of three ratios: the first rises/falls at both steps, the second breaks each once.
+	runs := []Labeled{mk(1, 9), mk(2, 8), mk(3, 7), mk(1, 9), mk(0.5, 8), mk(3, 9)}
+	up, down, n := TradeOff(runs, 3)
+	if up != 3 || down != 3 || n != 4 {
+		t.Errorf("TradeOff = %d up, %d down of %d steps; want 3, 3 of 4", up, down, n)
+	}
+	if c := Converged(runs); c != 2 {
+		t.Errorf("%d runs converged, want 2", c)
+	}
+	if rows := SweepTable(runs); len(rows) != 7 {
+		t.Errorf("sweep table of %d rows", len(rows))
 	}
 }
 

@@ -254,14 +254,40 @@ type Run struct {
 	// Evals is the number of loss-and-gradient evaluations; SecondsPerEval their mean wall-clock time.
 	Evals          int
 	SecondsPerEval float64
+	// Flat is set when the run stopped because its loss curve went flat (see [Stop]), not at its last
+	// iteration; Outside is the fraction of the optimised pixel values outside [0, 1] (clipped in Image).
+	Flat    bool
+	Outside float64
+	// Seed is the seed of the white-noise start (0 for other starts).
+	Seed uint64
+}
+
+// Stop says when an optimisation ends: after MaxIter L-BFGS iterations, or earlier once the total loss fell by
+// less than a fraction Tol of itself over the last Window iterations (the loss curve is flat; Window 0: never).
+type Stop struct {
+	MaxIter, Window int
+	Tol             float64
+}
+
+// flat reports whether the losses went flat by s's rule.
+func (s Stop) flat(h []Losses) bool {
+	k := len(h) - 1
+	if s.Window < 1 || k < s.Window {
+		return false
+	}
+	before, now := h[k-s.Window].Total, h[k].Total
+	return before > 0 && (before-now)/before < s.Tol
 }
 
 // Final returns the losses at the end.
 func (r *Run) Final() Losses { return r.History[len(r.History)-1] }
 
-// Optimize minimises the loss over the image with L-BFGS (iters iterations), starting from init (white noise
-// uniform in [0, 1], seeded).
-func (s *Synthesis) Optimize(init Init, iters int, seed uint64) (*Run, error) {
+// Optimize minimises the loss over the image with L-BFGS until stop says so, starting from init (white noise
+// uniform in [0, 1], seeded by seed).
+func (s *Synthesis) Optimize(init Init, stop Stop, seed uint64) (*Run, error) {
+	if stop.MaxIter < 1 {
+		return nil, fmt.Errorf("styletransfer: at least one iteration, got %d", stop.MaxIter)
+	}
 	side := s.Problem.Side
 	x := make([]float64, side*side*3)
 	switch init {
@@ -281,6 +307,9 @@ func (s *Synthesis) Optimize(init Init, iters int, seed uint64) (*Run, error) {
 		return nil, fmt.Errorf("styletransfer: unknown start %q", init)
 	}
 	run := &Run{}
+	if init == InitNoise {
+		run.Seed = seed
+	}
 	var last Losses
 	var spent time.Duration
 	obj := func(x, g []float64) (float64, error) {
@@ -296,7 +325,12 @@ func (s *Synthesis) Optimize(init Init, iters int, seed uint64) (*Run, error) {
 		return nil, err
 	}
 	run.History = append(run.History, l0)
-	opt := LBFGS{MaxIter: iters, MaxEvals: 2 * iters, OnIter: func(int, float64, int) { run.History = append(run.History, last) }}
+	opt := LBFGS{MaxIter: stop.MaxIter, MaxEvals: 2 * stop.MaxIter,
+		OnIter: func(int, float64, int) { run.History = append(run.History, last) },
+		Stop: func(int, float64) bool {
+			run.Flat = stop.flat(run.History)
+			return run.Flat
+		}}
 	_, evals, err := opt.Minimize(obj, x)
 	if err != nil {
 		return nil, err
@@ -304,9 +338,14 @@ func (s *Synthesis) Optimize(init Init, iters int, seed uint64) (*Run, error) {
 	run.Evals = evals
 	run.SecondsPerEval = spent.Seconds() / float64(max(1, evals))
 	out := make([]float32, len(x))
+	outside := 0
 	for i, v := range x {
 		out[i] = float32(min(1, max(0, v)))
+		if v < 0 || v > 1 {
+			outside++
+		}
 	}
+	run.Outside = float64(outside) / float64(len(x))
 	run.Image = Image{H: side, W: side, Pixels: out}
 	return run, nil
 }
