@@ -294,4 +294,3 @@ func TestArgmaxRows(t *testing.T) {
 		}
 	}
 }
-
