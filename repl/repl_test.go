@@ -371,7 +371,7 @@ func TestNonInteractive(t *testing.T) {
 		"no notebook open",
 		"opened testdata/steps.ipynb: 4 cells (2 code)",
 		"── [1/4] markdown", "LENET, STEP BY STEP", "The idea: convolutions share weights, see the paper <http://yann.lecun.com>.",
-		"  • second point with y = Wx + b, a list item long enough to wrap on an eighty-column terminal,\n    continued",
+		"  • second point with y = Wx + b, a list item long enough to wrap on an\n    eighty-column terminal, continued",
 		"  • a residual block computes F(x) = BN(W₂ ∗ ReLU(…))", "σ(x) = 1/(1+e⁻ˣ)",
 		"── [2/4] code", "│ func double(x int) int { return 2 * x }", "first cell says 42", "✓ cell 2 done",
 		">   2 code     import \"fmt\"",

@@ -139,8 +139,12 @@ func ninMaxout() reproduce.Experiment {
 // headMeasure says how the head study runs, for both of its rows.
 func headMeasure() string {
 	q, f := HeadStudy.Quick, HeadStudy.Full
-	return fmt.Sprintf("the same NIN trunk (models.NINCIFAR10, widths ÷ %d, dropout 0.5 after the first two mlpconv layers) with an FC-%d-10 head without dropout, with dropout, and GAP; the first %d Fashion-MNIST images at 28×28 (CIFAR-10 if present), Adam %g, batch %d, %d epochs, η ÷ 10 at epochs %v; test error on %d images, training error on the training subset; error increase on %d test images shifted by %v px in 4 directions; %s, paired by seed (quick: %d images, %d epochs, 1 seed); paper profile: full width, all data, 100 epochs",
-		f.WidthDiv, f.FCHidden, f.TrainN, f.LR, f.BatchSize, f.Epochs, f.DecayAt, f.TestN, f.ShiftN, f.Shifts, reproduce.Estimate{Seeds: f.Seeds}.SeedList(), q.TrainN, q.Epochs)
+	trunk := "no dropout in the trunk"
+	if f.TrunkDropout {
+		trunk = "dropout 0.5 after the first two mlpconv layers"
+	}
+	return fmt.Sprintf("the same NIN trunk (models.NINCIFAR10, widths ÷ %d, %s) with an FC-%d-10 head without dropout, with dropout, and GAP; the first %d Fashion-MNIST images at 28×28 (CIFAR-10 if present), Adam %g, batch %d, %d epochs, η ÷ 10 at epochs %v; test error on %d images, training error on the training subset; error increase on %d test images shifted by %v px in 4 directions; %s, paired by seed (quick: %d images, %d epochs, 1 seed); paper profile: full width, all data, 100 epochs",
+		f.WidthDiv, trunk, f.FCHidden, f.TrainN, f.LR, f.BatchSize, f.Epochs, f.DecayAt, f.TestN, f.ShiftN, f.Shifts, reproduce.Estimate{Seeds: f.Seeds}.SeedList(), q.TrainN, q.Epochs)
 }
 
 // headMinutes is the measured full-profile time of the head study (both rows share one run).

@@ -117,7 +117,7 @@ func ErrorFigure(runs []*Trained) (*plots.Figure, error) {
 	if len(series) == 0 {
 		return nil, errors.New("ErrorFigure: no evaluation")
 	}
-	return plots.Curves(fmt.Sprintf("CIFAR ResNets (6n+2) on %s: test error over training", runs[0].Data), "step", "test error (%)", series)
+	return plots.Curves(fmt.Sprintf("ResNets and plain networks of depth 6n+2 on %s: test error over training", runs[0].Data), "step", "test error (%)", series)
 }
 
 // errorSeries is the error in % of r on the evaluation set over the steps.
