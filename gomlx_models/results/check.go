@@ -18,9 +18,9 @@ import (
 //   - the README's generated block is not what [Tables] makes of the committed results;
 //   - a committed notebook's saved closing table differs from its snapshot in results/notebooks (profile, items,
 //     papers' numbers, ours or verdicts), or a snapshot has no notebook;
-//   - once any snapshot is committed, a notebook with a closing cell has none (all notebooks are collected
-//     together by `make notebooks`), or a notebook's saved closing table has a verdict column but was not
-//     collected;
+//   - a notebook's saved closing table has a verdict column but was not collected, or, once any snapshot is
+//     committed, a notebook keeps outputs of an older run (a notebook saved without outputs publishes no number
+//     and awaits its `make notebooks NB=…`);
 //   - a snapshot's row of an experiment disagrees with that experiment's row in results.json, where both ran in
 //     the same profile and the experiment's number is not a timing: same claim, paper's number, ours and verdict.
 func Check(root string) []error {
@@ -84,9 +84,9 @@ func checkNotebooks(c *Committed) []error {
 		case !ok && savedErr == nil:
 			errs = append(errs, fmt.Errorf("%s: its saved closing table is not collected into %s/%s.json (run `convnotes "+
 				"report --collect-notebooks %s/%s.ipynb` after `make notebooks`)", base, SnapshotsDir, base, NotebooksDir, base))
-		case !ok && len(c.Snapshots) > 0:
-			errs = append(errs, fmt.Errorf("%s: no closing-table snapshot in %s while other notebooks have one: re-execute it "+
-				"(`make notebooks NB=%s/%s.ipynb`)", base, SnapshotsDir, NotebooksDir, base))
+		case !ok && len(c.Snapshots) > 0 && Executed(nb):
+			errs = append(errs, fmt.Errorf("%s: its saved outputs predate the verdict column while other notebooks have "+
+				"a snapshot: re-execute it (`make notebooks NB=%s/%s.ipynb`) or clear its outputs", base, NotebooksDir, base))
 		case !ok:
 		case savedErr != nil:
 			errs = append(errs, fmt.Errorf("%s: %w, but %s/%s.json holds one", base, savedErr, SnapshotsDir, base))
@@ -146,4 +146,14 @@ func rowDiff(r notebook.Row, rec reproduce.Record) []string {
 		}
 	}
 	return d
+}
+
+// Executed reports whether any code cell of nb has saved outputs or an execution count.
+func Executed(nb *nbformat.Notebook) bool {
+	for _, c := range nb.Cells {
+		if c.Type == nbformat.CellCode && (len(c.Outputs) > 0 || c.ExecutionCount != nil) {
+			return true
+		}
+	}
+	return false
 }

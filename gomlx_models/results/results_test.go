@@ -215,6 +215,14 @@ func TestCheck(t *testing.T) {
 		{"a snapshot missing while others are committed", func(f *fixture) {
 			os.Remove(filepath.Join(f.root, SnapshotsDir, "02_regularization.json"))
 		}, "02_regularization: its saved closing table is not collected"},
+		{"a notebook with old outputs while others are collected", func(f *fixture) {
+			os.Remove(filepath.Join(f.root, SnapshotsDir, "02_regularization.json"))
+			f.edit(filepath.Join(NotebooksDir, "02_regularization.ipynb"), "verdict", "notes")
+		}, "02_regularization: its saved outputs predate the verdict column"},
+		{"a notebook saved without outputs awaits its run: allowed", func(f *fixture) {
+			os.Remove(filepath.Join(f.root, SnapshotsDir, "02_regularization.json"))
+			f.clearOutputs(t, "02_regularization")
+		}, ""},
 		{"a snapshot without its notebook", func(f *fixture) {
 			os.Remove(filepath.Join(f.root, NotebooksDir, "02_regularization.ipynb"))
 		}, "no notebook notebooks/02_regularization.ipynb"},
@@ -373,5 +381,21 @@ func TestSaved(t *testing.T) {
 	nb.Cells[0].Source = "fmt.Println()"
 	if _, err := Saved(nb); !errors.Is(err, ErrNoClosingTable) {
 		t.Errorf("no closing cell: %v", err)
+	}
+}
+
+// clearOutputs saves the notebook base with every code cell's outputs and execution count removed.
+func (f *fixture) clearOutputs(t *testing.T, base string) {
+	t.Helper()
+	p := filepath.Join(f.root, NotebooksDir, base+".ipynb")
+	nb, err := nbformat.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range nb.Cells {
+		c.Outputs, c.ExecutionCount = nil, nil
+	}
+	if err := nb.WriteFile(p); err != nil {
+		t.Fatal(err)
 	}
 }
