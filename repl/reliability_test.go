@@ -342,6 +342,11 @@ func TestSIGTERMMidCell(t *testing.T) {
 // request); when the REPL exits, the kernel must be dead and its folder gone.
 func TestSignalsDuringCleanup(t *testing.T) {
 	c := startREPLChild(t)
+	// A cell first: the kernel is then connected on every channel, so the
+	// shutdown request is sent and waited for (a kernel stopped while it
+	// starts would make the clean-up quick, and the test would prove nothing).
+	c.send(t, `fmt.Println("kernel", "ready")`)
+	c.waitLine(t, regexp.MustCompile(`^kernel ready$`), 2*time.Minute)
 	c.send(t, ":where")
 	m := c.waitLine(t, regexp.MustCompile(`kernel \w+ \(pid (\d+)\)`), 2*time.Minute)
 	pid, _ := strconv.Atoi(m[1])
@@ -361,8 +366,12 @@ func TestSignalsDuringCleanup(t *testing.T) {
 		}
 	}()
 	_ = c.stdin.Close()
+	start := time.Now()
 	ws := c.waitExit(t, time.Minute)
 	close(exited)
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the clean-up of a stopped kernel took %v: it did not wait for the kernel, so no signal came during it", d)
+	}
 	kernelGone := waitGone(pid, time.Millisecond)
 	left, _ := filepath.Glob(filepath.Join(c.tmp, "convnotes-kernel-*"))
 	if !kernelGone || len(left) > 0 {
