@@ -209,7 +209,7 @@ func (r *REPL) loopInteractive(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("repl: terminal: %w", err)
 	}
-	defer func() { _ = rl.Close() }()
+	defer closeReadline(rl)
 	for {
 		rl.SetPrompt(r.prompt())
 		line, err := rl.Readline()
@@ -572,4 +572,24 @@ func (r *REPL) where() {
 		fmt.Fprintf(r.cfg.Out, ", section %q", section)
 	}
 	fmt.Fprintf(r.cfg.Out, "; kernel %s (pid %d)\n", r.k.State(), r.k.Pid())
+}
+
+// readlineCloseWait bounds closeReadline.
+const readlineCloseWait = 2 * time.Second
+
+// closeReadline closes the line editor, waiting at most readlineCloseWait: a
+// Ctrl-D typed while a cell's last output arrives reaches the terminal outside
+// raw mode, where chzyer/readline's reader takes the end-of-file as its own end
+// (chzyer/readline#222) and Close then waits forever for it. The terminal is
+// already back in its normal mode after the last Readline.
+func closeReadline(rl *readline.Instance) {
+	done := make(chan struct{})
+	go func() {
+		_ = rl.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(readlineCloseWait):
+	}
 }
