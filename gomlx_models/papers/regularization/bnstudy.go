@@ -85,6 +85,32 @@ type BNRun struct {
 type BNStudyResult struct {
 	Config BNConfig
 	Runs   []*BNRun
+
+	figMu sync.Mutex
+	saved map[string][]string // saved figures' paths by output folder
+}
+
+// savedFigures draws BNFigures and saves them in env's output folder once for both rows of the study, returning
+// their paths in the order of BNFigureNames.
+func (s *BNStudyResult) savedFigures(env *reproduce.Env, cs []BNSeed) ([]string, error) {
+	s.figMu.Lock()
+	defer s.figMu.Unlock()
+	if paths, ok := s.saved[env.OutDir]; ok {
+		return paths, nil
+	}
+	figs, err := BNFigures(s, cs)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := reproduce.SaveFigures(env, figs, BNFigureNames...)
+	if err != nil {
+		return nil, err
+	}
+	if s.saved == nil {
+		s.saved = map[string][]string{}
+	}
+	s.saved[env.OutDir] = paths
+	return paths, nil
 }
 
 var (
@@ -407,11 +433,7 @@ func BNAheadResult(env *reproduce.Env, s *BNStudyResult) (*reproduce.Result, err
 		ahead = append(ahead, fmt.Sprintf("%d/%d", c.Ahead, len(c.Steps)))
 	}
 	last := cs[0].Steps[len(cs[0].Steps)-1]
-	figs, err := BNFigures(s, cs)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := reproduce.SaveFigures(env, figs, BNFigureNames...)
+	paths, err := s.savedFigures(env, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -444,11 +466,7 @@ func BNDriftResult(env *reproduce.Env, s *BNStudyResult) (*reproduce.Result, err
 		return nil, err
 	}
 	j := env.Judge(reproduce.Above(1).In("× (drift without BN / with BN)"), ratio)
-	figs, err := BNFigures(s, cs)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := reproduce.SaveFigures(env, figs, BNFigureNames...)
+	paths, err := s.savedFigures(env, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
@@ -138,6 +140,36 @@ func TestCompareBN(t *testing.T) {
 	s.Config.EarlyStep = 150
 	if _, err := s.Compare(); err == nil {
 		t.Error("an early step without a probe accepted")
+	}
+	s.Config.EarlyStep = 200
+
+	// Both rows show the study's figures, drawn and saved once: files removed after the first row stay absent.
+	env := &reproduce.Env{OutDir: t.TempDir(), Profile: train.ProfileFull}
+	ahead, err := BNAheadResult(env, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ahead.Figures) != 1 {
+		t.Fatalf("bn-mnist shows %d figures, want 1", len(ahead.Figures))
+	}
+	entries, err := os.ReadDir(env.OutDir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no figures saved in %s: %v", env.OutDir, err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(env.OutDir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drift, err := BNDriftResult(env, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drift.Figures) != len(BNFigureNames)-1 {
+		t.Errorf("bn-input-drift shows %d figures, want %d", len(drift.Figures), len(BNFigureNames)-1)
+	}
+	if again, _ := os.ReadDir(env.OutDir); len(again) != 0 {
+		t.Errorf("the second row drew the figures again: %d files", len(again))
 	}
 }
 

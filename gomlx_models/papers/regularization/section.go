@@ -7,8 +7,12 @@
 package regularization
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/convnotes/convnotes/gomlx_models/regularize"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
+	"github.com/convnotes/convnotes/gomlx_models/summary"
 )
 
 // Section lists notebook 02's reproductions in the order the notebook presents them.
@@ -17,8 +21,34 @@ func Section() reproduce.Section {
 		Experiments: []reproduce.Experiment{bnMnist(), bnInputDrift(), bnTrainVsInference(), dropoutInverted()}}
 }
 
-// bnMeasure is how both §4.1 experiments train (they share the study).
-const bnMeasure = "784-100-100-100-10 sigmoid MLP, N(0, 0.1²) weights, batch 60, plain SGD η=0.05, 50,000 steps, without and with BN, seeds 1, 2, 3 (each seed: the same initial weights' seed and data order for both networks); test accuracy every 1,000 steps on the 10k test set; every 1,000 steps the inputs of all 100 last-layer sigmoids on 1,000 test images in training mode (quick: 500 steps, 1k test images, 500 probe images, seed 1)"
+// bnMeasure says how both §4.1 experiments train (they share the study), from BNStudyConfig.
+func bnMeasure() string {
+	f, q := BNStudyConfig.Full, BNStudyConfig.Quick
+	n := func(v int) string { return summary.Thousands(int64(v)) }
+	testSet := func(c BNConfig) string {
+		if c.TestN == 0 {
+			return "the 10k test set"
+		}
+		return fmt.Sprintf("%dk test images", c.TestN/1000)
+	}
+	return fmt.Sprintf("784-100-100-100-10 sigmoid MLP, N(0, 0.1²) weights, batch %d, plain SGD η=%g, %s steps, without "+
+		"and with BN, %s (each seed: the same initial weights' seed and data order for both networks); test accuracy "+
+		"every %s steps on %s; every %s steps the inputs of all 100 last-layer sigmoids on %s test images in training "+
+		"mode (quick: %s steps, %s, %s probe images, %s)", BNPaperBatchSize, f.LR, n(f.Steps), seedList(f.Seeds),
+		n(f.EvalEvery), testSet(f), n(f.ProbeEvery), n(f.ProbeN), n(q.Steps), testSet(q), n(q.ProbeN), seedList(q.Seeds))
+}
+
+// seedList says "seed 1" or "seeds 1, 2, 3".
+func seedList(seeds []int64) string {
+	s := make([]string, len(seeds))
+	for i, v := range seeds {
+		s[i] = fmt.Sprint(v)
+	}
+	if len(s) == 1 {
+		return "seed " + s[0]
+	}
+	return "seeds " + strings.Join(s, ", ")
+}
 
 // bnMnist is the experiment "bn-mnist" (Fig. 1a): with BN the sigmoid MLP is ahead in test accuracy at every
 // evaluation.
@@ -28,7 +58,8 @@ func bnMnist() reproduce.Experiment {
 		Paper:      "Ioffe & Szegedy 2015, Batch Normalization, §4.1 and Fig. 1(a)",
 		Claim:      "with BN the 3×100 sigmoid MLP trains faster and reaches higher test accuracy: ahead at every step",
 		PaperValue: "BN ahead at every step of 50,000 (Fig. 1a; no number printed)",
-		Measure:    bnMeasure + "; the claim is judged on BN's smallest lead in test accuracy over the 50 evaluations, per seed",
+		Measure: bnMeasure() + fmt.Sprintf("; the claim is judged on BN's smallest lead in test accuracy over the %d evaluations, per seed",
+			BNStudyConfig.Full.Steps/BNStudyConfig.Full.EvalEvery),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s, err := BNStudy(env, BNStudyConfig.For(env.Profile))
 			if err != nil {
@@ -47,7 +78,9 @@ func bnInputDrift() reproduce.Experiment {
 		Paper:      "Ioffe & Szegedy 2015, §4.1 and Fig. 1(b, c)",
 		Claim:      "with BN the distribution of a sigmoid's input is much more stable over training (less internal covariate shift)",
 		PaperValue: "15th/50th/85th percentiles drift without BN (Fig. 1b), steady with BN (Fig. 1c); no number printed",
-		Measure:    bnMeasure + "; drift of each unit = mean |Δ| of its 15th/50th/85th percentiles from step 2,000 (quick: 100) to the end, averaged over the 100 units; judged on the ratio without/with BN, paired by seed",
+		Measure: bnMeasure() + fmt.Sprintf("; drift of each unit = mean |Δ| of its 15th/50th/85th percentiles from step %s (quick: %d) "+
+			"to the end, averaged over the 100 units; judged on the ratio without/with BN, paired by seed",
+			summary.Thousands(int64(BNStudyConfig.Full.EarlyStep)), BNStudyConfig.Quick.EarlyStep),
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s, err := BNStudy(env, BNStudyConfig.For(env.Profile))
 			if err != nil {
