@@ -290,9 +290,9 @@ func parseCIFARArchive(r io.Reader, archive string, files []string, records int)
 	return parts, nil
 }
 
-// maxCIFARBatchBytes bounds a CIFAR-10 batch read with no expected record count (the published batches hold
-// 30,730,000 bytes each).
-const maxCIFARBatchBytes = MaxIDXBytes
+// maxCIFARBatchBytes bounds a CIFAR-10 batch read with no expected record count: twice a published batch
+// (30,730,000 bytes), so that a wrong or endless file fails with ErrTooLarge after 64 MiB instead of filling memory.
+const maxCIFARBatchBytes = 1 << 26
 
 // ParseCIFAR10Batch parses one CIFAR-10 batch file read from r: records of one label byte (0..9) and 3,072 pixel
 // bytes (red, green, blue planes of 32×32). With records > 0 the file must hold exactly that many records (the

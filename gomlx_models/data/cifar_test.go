@@ -81,6 +81,14 @@ func TestParseCIFAR10Batch(t *testing.T) {
 		{"empty", nil, 0, ErrTruncated},
 		{"only a label", []byte{1}, 1, ErrTruncated},
 	}
+	// An endless stream of valid records (all zero: label 0, black pixels) is cut off at the bound.
+	t.Run("endless", func(t *testing.T) {
+		im, err := ParseCIFAR10Batch(zeros{}, name, 0)
+		if im != nil {
+			t.Errorf("returned images with error")
+		}
+		assertFileError(t, err, ErrTooLarge, name)
+	})
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
 			im, err := ParseCIFAR10Batch(bytes.NewReader(tc.in), name, tc.records)
@@ -306,4 +314,12 @@ func TestCIFAR10FullSizeFile(t *testing.T) {
 	// The training files are missing: a one-line error naming the first one.
 	_, err = CIFAR10(Train)
 	assertFileError(t, err, ErrNotFound, filepath.Join(dir, CIFAR10TrainFiles[0]))
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -40,7 +40,7 @@
 //	ErrBadMagic       not an IDX file
 //	ErrBadType        IDX element type other than 0x08 (unsigned byte)
 //	ErrBadRank        rank outside 1..4, or the wrong rank for images/labels
-//	ErrTooLarge       header dimensions (or a CIFAR-10 batch) above MaxIDXBytes
+//	ErrTooLarge       header dimensions above MaxIDXBytes, or a CIFAR-10 batch above 64 MiB
 //	ErrTruncated      fewer data bytes than the header announces (CIFAR-10: not whole records, or fewer)
 //	ErrTrailingData   more data bytes than the header announces (CIFAR-10: more records)
 //	ErrCountMismatch  image and label files disagree on the number of examples
