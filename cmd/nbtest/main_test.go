@@ -406,3 +406,51 @@ func TestBoundedReport(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteThroughSymlink runs `nbtest --write` on a notebook reached through a symbolic link (a notebooks/
+// folder linked from elsewhere): the outputs land in the target file and the link stays a link.
+func TestWriteThroughSymlink(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a gonb kernel")
+	}
+	dir := copyFixtures(t, "pass.ipynb")
+	target := filepath.Join(dir, "pass.ipynb")
+	link := filepath.Join(t.TempDir(), "linked.ipynb")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := realMain([]string{"--quick=true", "--write", "--timeout=3m", link}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a symbolic link (%v)", link, err)
+	}
+	after, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb struct {
+		Cells []struct {
+			Outputs []struct {
+				Text []string `json:"text"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(after, &nb); err != nil {
+		t.Fatal(err)
+	}
+	printed := false
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			printed = printed || strings.Contains(strings.Join(o.Text, ""), "answer is 42")
+		}
+	}
+	if bytes.Equal(before, after) || !printed {
+		t.Errorf("the link's target holds no outputs (stdout %q)", stdout.String())
+	}
+}
