@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/convnotes/convnotes/gomlx_models/data"
@@ -312,6 +313,26 @@ func TestDepthResults(t *testing.T) {
 	}
 	if _, err := DegradationResult(env, Study{Depths: []int{8, 14}, PlainDepths: []int{8}, Seeds: s.Seeds}, runs); err == nil {
 		t.Error("a study without the deep plain network accepted")
+	}
+
+	// Table 6's ordering is judged step by step: ResNet-20 beats ResNet-8, but ResNet-14 is worse than ResNet-8
+	// in every seed, so the ordering does not hold.
+	three := Study{Depths: []int{8, 14, 20}, PlainDepths: []int{8}, Seeds: s.Seeds}
+	var runs3 []*Trained
+	for i, seed := range three.Seeds {
+		e := 0.1 * float64(i)
+		runs3 = append(runs3, fakeRun(8, true, seed, 10+e, 12+e), fakeRun(8, false, seed, 9+e, 11+e),
+			fakeRun(14, false, seed, 8+e, 11.5+e), fakeRun(20, false, seed, 7+e, 10+e))
+	}
+	te3, err := TestErrorResult(env, three, runs3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if te3.Verdict() != reproduce.NotReproduced || !strings.Contains(te3.Judgement.Reason, "ResNet-14 − ResNet-8") {
+		t.Errorf("a reversed middle step: %s (%s)", te3.Verdict(), te3.Judgement.Reason)
+	}
+	if !strings.Contains(te3.Ours, "ResNet-20 − ResNet-14 -1.50 points") {
+		t.Errorf("row does not give every step: %s", te3.Ours)
 	}
 }
 

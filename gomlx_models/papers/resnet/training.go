@@ -535,8 +535,8 @@ func DegradationResult(env *reproduce.Env, s Study, runs []*Trained) (*reproduce
 // differences in points below 0.
 func TestErrorResult(env *reproduce.Env, s Study, runs []*Trained) (*reproduce.Result, error) {
 	lo, hi := slices.Min(s.Depths), slices.Max(s.Depths)
-	if !slices.Contains(s.PlainDepths, lo) || lo == hi {
-		return nil, fmt.Errorf("test error: need ResNets of two depths and the plain network of depth %d", lo)
+	if !slices.Contains(s.PlainDepths, lo) || lo == hi || !slices.IsSorted(s.Depths) {
+		return nil, fmt.Errorf("test error: need ResNets of two or more depths, in increasing order, and the plain network of depth %d", lo)
 	}
 	var byDepth []reproduce.Estimate
 	var parts []string
@@ -552,14 +552,26 @@ func TestErrorResult(env *reproduce.Env, s Study, runs []*Trained) (*reproduce.R
 	if err != nil {
 		return nil, err
 	}
+	// Table 6's ordering, step by step: each deeper ResNet below the next shallower one, and the shallowest
+	// ResNet below the plain network of its depth.
+	var js []reproduce.Judgement
+	var steps []string
+	for i := 1; i < len(s.Depths); i++ {
+		d, err := reproduce.PairedDifference(byDepth[i], byDepth[i-1])
+		if err != nil {
+			return nil, err
+		}
+		what := fmt.Sprintf("ResNet-%d − ResNet-%d", s.Depths[i], s.Depths[i-1])
+		js = append(js, env.Judge(reproduce.Below(0).In(" points ("+what+" test error)"), d))
+		steps = append(steps, fmt.Sprintf("%s %+.2f points (%s)", what, d.Mean, d.CI(2)))
+	}
 	depthDiff, err1 := reproduce.PairedDifference(byDepth[len(byDepth)-1], byDepth[0])
 	plainDiff, err2 := reproduce.PairedDifference(byDepth[0], plainLo)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	j := reproduce.AllOf(
-		env.Judge(reproduce.Below(0).In(fmt.Sprintf(" points (ResNet-%d − ResNet-%d test error)", hi, lo)), depthDiff),
-		env.Judge(reproduce.Below(0).In(fmt.Sprintf(" points (ResNet-%d − plain-%d test error)", lo, lo)), plainDiff))
+	js = append(js, env.Judge(reproduce.Below(0).In(fmt.Sprintf(" points (ResNet-%d − plain-%d test error)", lo, lo)), plainDiff))
+	j := reproduce.AllOf(js...)
 	var resid []*Trained
 	for _, r := range runs {
 		if !r.Config.Plain || r.Config.Depth() == lo {
@@ -586,8 +598,8 @@ func TestErrorResult(env *reproduce.Env, s Study, runs []*Trained) (*reproduce.R
 		notes += " Quick profile: depths 8 and 14, 20 steps, one seed (indicative)."
 	}
 	return &reproduce.Result{
-		Ours: fmt.Sprintf("test error %s; plain-%d %s; ResNet-%d − ResNet-%d %+.2f points (%s), ResNet-%d − plain-%d %+.2f points (%s); %s",
-			strings.Join(parts, ", "), lo, plainLo.MeanSD(2, "%"), hi, lo, depthDiff.Mean, depthDiff.CI(2), lo, lo, plainDiff.Mean,
+		Ours: fmt.Sprintf("test error %s; plain-%d %s; %s, ResNet-%d − plain-%d %+.2f points (%s); %s",
+			strings.Join(parts, ", "), lo, plainLo.MeanSD(2, "%"), strings.Join(steps, ", "), lo, lo, plainDiff.Mean,
 			plainDiff.CI(2), plainLo.SeedList()),
 		Value: depthDiff.Mean, Judgement: j, Notes: notes, Figures: paths}, nil
 }
