@@ -54,7 +54,7 @@ func styleLossDecrease() reproduce.Experiment {
 			"(seed 1) at %d px, to convergence: up to %d iterations, stopped when L_total fell by less than %.1f%% over %d "+
 			"iterations; judged on L_total(end)/L_total(start) < 0.1 (quick: %d px × %d iterations)", Sizes.Full.ShowSide,
 			Sizes.Full.Stop.MaxIter, 100*Sizes.Full.Stop.Tol, Sizes.Full.Stop.Window, Sizes.Quick.ShowSide, Sizes.Quick.Stop.MaxIter),
-		Long: true, FullMinutes: 3,
+		Long: true, FullMinutes: 5,
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			st := Sizes.For(env.Profile)
 			b, content, style, err := setup(env, st.ShowSide)
@@ -120,7 +120,7 @@ func styleTradeOff() reproduce.Experiment {
 			"consecutive ratios against the trade-off (exact counts of deterministic runs), inconclusive unless every run "+
 			"went flat (quick %d px × %d iterations, one start)", Sizes.Full.Side, Sizes.Full.Stop.MaxIter, 100*Sizes.Full.Stop.Tol, Sizes.Full.Stop.Window,
 			Sizes.Quick.Side, Sizes.Quick.Stop.MaxIter),
-		Long: true, FullMinutes: 10,
+		Long: true, FullMinutes: 17,
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			st := Sizes.For(env.Profile)
 			b, content, style, err := setup(env, st.Side)
