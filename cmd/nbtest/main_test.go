@@ -345,22 +345,10 @@ func TestEveryFigureArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nb struct {
-		Cells []struct {
-			Outputs []struct {
-				Data map[string]any `json:"data"`
-			} `json:"outputs"`
-		} `json:"cells"`
-	}
-	if err := json.Unmarshal(raw, &nb); err != nil {
-		t.Fatal(err)
-	}
 	pngs := 0
-	for _, c := range nb.Cells {
-		for _, o := range c.Outputs {
-			if _, ok := o.Data["image/png"]; ok {
-				pngs++
-			}
+	for _, o := range savedOutputs(t, raw) {
+		if _, ok := o.Data["image/png"]; ok {
+			pngs++
 		}
 	}
 	if pngs != 12 {
@@ -434,23 +422,35 @@ func TestWriteThroughSymlink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nb struct {
-		Cells []struct {
-			Outputs []struct {
-				Text []string `json:"text"`
-			} `json:"outputs"`
-		} `json:"cells"`
-	}
-	if err := json.Unmarshal(after, &nb); err != nil {
-		t.Fatal(err)
-	}
 	printed := false
-	for _, c := range nb.Cells {
-		for _, o := range c.Outputs {
-			printed = printed || strings.Contains(strings.Join(o.Text, ""), "answer is 42")
-		}
+	for _, o := range savedOutputs(t, after) {
+		printed = printed || strings.Contains(strings.Join(o.Text, ""), "answer is 42")
 	}
 	if bytes.Equal(before, after) || !printed {
 		t.Errorf("the link's target holds no outputs (stdout %q)", stdout.String())
 	}
+}
+
+// savedOutput is one output a notebook saved: its stream text and its rich data.
+type savedOutput struct {
+	Text []string       `json:"text"`
+	Data map[string]any `json:"data"`
+}
+
+// savedOutputs decodes the notebook raw and returns the outputs of all its cells, in order.
+func savedOutputs(t *testing.T, raw []byte) []savedOutput {
+	t.Helper()
+	var nb struct {
+		Cells []struct {
+			Outputs []savedOutput `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(raw, &nb); err != nil {
+		t.Fatal(err)
+	}
+	var out []savedOutput
+	for _, c := range nb.Cells {
+		out = append(out, c.Outputs...)
+	}
+	return out
 }

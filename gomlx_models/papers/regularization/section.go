@@ -8,7 +8,6 @@ package regularization
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/convnotes/convnotes/gomlx_models/regularize"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
@@ -34,20 +33,8 @@ func bnMeasure() string {
 	return fmt.Sprintf("784-100-100-100-10 sigmoid MLP, N(0, 0.1²) weights, batch %d, plain SGD η=%g, %s steps, without "+
 		"and with BN, %s (each seed: the same initial weights' seed and data order for both networks); test accuracy "+
 		"every %s steps on %s; every %s steps the inputs of all 100 last-layer sigmoids on %s test images in training "+
-		"mode (quick: %s steps, %s, %s probe images, %s)", BNPaperBatchSize, f.LR, n(f.Steps), seedList(f.Seeds),
-		n(f.EvalEvery), testSet(f), n(f.ProbeEvery), n(f.ProbeN), n(q.Steps), testSet(q), n(q.ProbeN), seedList(q.Seeds))
-}
-
-// seedList says "seed 1" or "seeds 1, 2, 3".
-func seedList(seeds []int64) string {
-	s := make([]string, len(seeds))
-	for i, v := range seeds {
-		s[i] = fmt.Sprint(v)
-	}
-	if len(s) == 1 {
-		return "seed " + s[0]
-	}
-	return "seeds " + strings.Join(s, ", ")
+		"mode (quick: %s steps, %s, %s probe images, %s)", BNPaperBatchSize, f.LR, n(f.Steps), reproduce.Estimate{Seeds: f.Seeds}.SeedList(),
+		n(f.EvalEvery), testSet(f), n(f.ProbeEvery), n(f.ProbeN), n(q.Steps), testSet(q), n(q.ProbeN), reproduce.Estimate{Seeds: q.Seeds}.SeedList())
 }
 
 // bnMnist is the experiment "bn-mnist" (Fig. 1a): with BN the sigmoid MLP is ahead in test accuracy at every
