@@ -260,6 +260,58 @@ func TestReestimatedBeforeEvaluation(t *testing.T) {
 	}
 }
 
+// TestTrainSideBySide: a study trained two networks at a time gives every network the same history as one
+// trained alone, lists the runs in the study's order (per seed, per depth, plain first) and says how many trained
+// at once.
+func TestTrainSideBySide(t *testing.T) {
+	env := testEnv(t)
+	r := quickDepthRecipe
+	r.Steps, r.EvalEvery, r.Milestones = 4, 2, nil
+	s := Study{Depths: []int{8, 14}, PlainDepths: []int{8}, Seeds: []int64{1, 2}, Recipe: r}
+	defer func(n int) { maxConcurrentFits = n }(maxConcurrentFits)
+	train1 := func(at int) []*Trained {
+		t.Helper()
+		maxConcurrentFits = at
+		studyMu.Lock()
+		clear(studyCache)
+		studyMu.Unlock()
+		runs, err := s.Train(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runs
+	}
+	alone, side := train1(1), train1(2)
+	want := []string{"plain-8/1", "ResNet-8/1", "ResNet-14/1", "plain-8/2", "ResNet-8/2", "ResNet-14/2"}
+	if len(side) != len(want) || len(alone) != len(want) {
+		t.Fatalf("%d and %d runs, want %d", len(alone), len(side), len(want))
+	}
+	for i, w := range want {
+		a, b := alone[i], side[i]
+		if got := fmt.Sprintf("%s-%d/%d", map[bool]string{true: "plain", false: "ResNet"}[b.Config.Plain], b.Config.Depth(), b.Seed); got != w {
+			t.Errorf("run %d is %s, want %s", i, got, w)
+		}
+		if a.Alongside != 1 || b.Alongside != 2 {
+			t.Errorf("run %d: alongside %d and %d, want 1 and 2", i, a.Alongside, b.Alongside)
+		}
+		if a.TestErr != b.TestErr || a.TrainErr != b.TrainErr {
+			t.Errorf("run %d: errors %.4f/%.4f alone, %.4f/%.4f side by side", i, a.TrainErr, a.TestErr, b.TrainErr, b.TestErr)
+		}
+		ha, hb := a.Fitted.Run.History.Steps, b.Fitted.Run.History.Steps
+		if len(ha) == 0 || len(ha) != len(hb) {
+			t.Fatalf("run %d: %d and %d recorded steps", i, len(ha), len(hb))
+		}
+		for k := range ha {
+			if ha[k].Loss != hb[k].Loss {
+				t.Errorf("run %d step %d: loss %g alone, %g side by side", i, ha[k].Step, ha[k].Loss, hb[k].Loss)
+			}
+		}
+	}
+	if got := timing(side); !strings.Contains(got, "6 networks trained, 2 at a time") {
+		t.Errorf("timing %q does not say two trained at a time", got)
+	}
+}
+
 // fakeRun is a trained network with a final training and test error and a short test-error history.
 func fakeRun(depth int, plain bool, seed int64, trainErr, testErr float64) *Trained {
 	cfg, _ := quickDepthRecipe.Net(depth, plain)
