@@ -178,8 +178,9 @@ func (r *FiltersResult) estimate(nu float64, f func(FilterRun) float64) (reprodu
 	return reproduce.Seeded(r.Config.Seeds, vals)
 }
 
-// Result is the row of "sdae-filters-noise": the mean locality of the first layer's filters at the highest
-// noise level minus at ν = 0, paired by seed, must be above 0 (with noise the filters become local strokes).
+// Result is the row of "sdae-filters-noise": the mean locality of the first layer's filters must rise with
+// every step of the noise level (with noise the filters become local strokes), each step judged on its
+// per-seed difference (see OrderJudgement).
 func (r *FiltersResult) Result(env *reproduce.Env) (*reproduce.Result, error) {
 	noises := r.Config.Noises
 	lo, hi := noises[0], noises[len(noises)-1]
@@ -200,7 +201,10 @@ func (r *FiltersResult) Result(env *reproduce.Env) (*reproduce.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := env.Judge(reproduce.Above(0).In(fmt.Sprintf(" (mean locality, ν = %g − ν = %g)", hi, lo)), diff)
+	j, steps, err := OrderJudgement(env, noises, byNoise)
+	if err != nil {
+		return nil, err
+	}
 	// Over the filters of the first seed, for the record: the interval of the difference of the mean localities.
 	a, err1 := r.at(hi, r.Config.Seeds[0])
 	b, err2 := r.at(lo, r.Config.Seeds[0])
@@ -221,9 +225,32 @@ func (r *FiltersResult) Result(env *reproduce.Env) (*reproduce.Result, error) {
 	if env.Quick {
 		notes += " Quick profile: 64 units, 1,000 images, 2 epochs, one seed (indicative)."
 	}
-	return &reproduce.Result{Ours: fmt.Sprintf("mean locality of the first-layer filters %s; ν = %g − ν = %g: %+.3f (%s); %s",
-		strings.Join(parts, ", "), hi, lo, diff.Mean, diff.CI(3), diff.SeedList()),
-		Value: diff.Mean, Judgement: j, Notes: notes, Figures: paths}, nil
+	ours := fmt.Sprintf("mean locality of the first-layer filters %s; %s", strings.Join(parts, ", "), strings.Join(steps, ", "))
+	if len(noises) > 2 {
+		ours += fmt.Sprintf("; ν = %g − ν = %g: %+.3f (%s)", hi, lo, diff.Mean, diff.CI(3))
+	}
+	return &reproduce.Result{Ours: ours + "; " + diff.SeedList(), Value: diff.Mean, Judgement: j, Notes: notes, Figures: paths}, nil
+}
+
+// OrderJudgement judges the ordering of the mean localities byNoise (one estimate per level of noises, in
+// increasing order, paired by seed): each step's difference must be above 0, and the row takes the weakest
+// step's verdict. steps says each difference with its interval.
+func OrderJudgement(env *reproduce.Env, noises []float64, byNoise []reproduce.Estimate) (reproduce.Judgement, []string, error) {
+	if len(noises) < 2 || len(byNoise) != len(noises) || !slices.IsSorted(noises) {
+		return reproduce.Judgement{}, nil, fmt.Errorf("filter study: need two or more increasing noise levels, one estimate each, got %v and %d", noises, len(byNoise))
+	}
+	var js []reproduce.Judgement
+	var steps []string
+	for i := 1; i < len(noises); i++ {
+		d, err := reproduce.PairedDifference(byNoise[i], byNoise[i-1])
+		if err != nil {
+			return reproduce.Judgement{}, nil, err
+		}
+		what := fmt.Sprintf("ν = %g − ν = %g", noises[i], noises[i-1])
+		js = append(js, env.Judge(reproduce.Above(0).In(" (mean locality, "+what+")"), d))
+		steps = append(steps, fmt.Sprintf("%s: %+.3f (%s)", what, d.Mean, d.CI(3)))
+	}
+	return reproduce.AllOf(js...), steps, nil
 }
 
 // filterEstimate is the mean of values (one per filter) with its standard error over the filters.

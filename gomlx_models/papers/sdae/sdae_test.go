@@ -11,6 +11,7 @@ import (
 	"github.com/convnotes/convnotes/gomlx_models/models"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce"
 	"github.com/convnotes/convnotes/gomlx_models/reproduce/reprotest"
+	"github.com/convnotes/convnotes/gomlx_models/train"
 )
 
 func testBackend(t *testing.T) compute.Backend { return reprotest.Backend(t) }
@@ -220,3 +221,56 @@ func TestVariantData(t *testing.T) {
 }
 
 func TestQuickProfile(t *testing.T) { reprotest.QuickProfile(t, Section()) }
+
+// TestOrderJudgement judges the locality's rise step by step: every step up is reproduced, a middle step
+// that falls in every seed is not (although the ends still differ), one seed is inconclusive, and noise
+// levels out of order are refused.
+func TestOrderJudgement(t *testing.T) {
+	env := &reproduce.Env{Profile: train.ProfileFull, Log: io.Discard, Progress: io.Discard}
+	noises := []float64{0, 0.25, 0.5}
+	seeds := []int64{1, 2, 3}
+	at := func(means ...float64) []reproduce.Estimate {
+		var out []reproduce.Estimate
+		for _, m := range means {
+			e, err := reproduce.Seeded(seeds, []float64{m, m + 0.004, m - 0.003})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		noises  []float64
+		byNoise []reproduce.Estimate
+		want    reproduce.Verdict
+	}{
+		{"every step up", noises, at(0.23, 0.26, 0.29), reproduce.Reproduced},
+		{"middle step down", noises, at(0.23, 0.30, 0.29), reproduce.NotReproduced},
+		{"two levels", noises[:2], at(0.23, 0.26), reproduce.Reproduced},
+	}
+	for _, tc := range tests {
+		j, steps, err := OrderJudgement(env, tc.noises, tc.byNoise)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if j.Verdict != tc.want || len(steps) != len(tc.noises)-1 {
+			t.Errorf("%s: %s with %d steps (%s), want %s with %d", tc.name, j.Verdict, len(steps), j.Reason, tc.want, len(tc.noises)-1)
+		}
+	}
+	one, err := reproduce.Seeded([]int64{1}, []float64{0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, _ := reproduce.Seeded([]int64{1}, []float64{0.3})
+	if j, _, err := OrderJudgement(env, noises[:2], []reproduce.Estimate{one, two}); err != nil || j.Verdict != reproduce.Inconclusive {
+		t.Errorf("one seed: %v, %v", j.Verdict, err)
+	}
+	if _, _, err := OrderJudgement(env, []float64{0.5, 0}, at(0.2, 0.3)); err == nil {
+		t.Error("decreasing noise levels accepted")
+	}
+	if _, _, err := OrderJudgement(env, noises, at(0.2, 0.3)); err == nil {
+		t.Error("two estimates for three noise levels accepted")
+	}
+}

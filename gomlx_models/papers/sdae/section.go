@@ -199,7 +199,7 @@ func sdaeFiltersNoise() reproduce.Experiment {
 		PaperValue: "filter grids at 0%, 25%, 50% masking noise (no number printed)",
 		Measure: "the first layer alone (784-256, tied, sigmoid) trained as a DAE on 5,000 MNIST images for 25 epochs at masking " +
 			"ν = 0, 0.25, 0.5, seeds 1, 2, 3 (Adam lr 1e-3, batch 50); locality of each filter = fraction of its energy Σw² in its " +
-			"best 7×7 window, averaged over the 256 filters; judged on the per-seed difference ν = 0.5 − ν = 0; filter grids shown " +
+			"best 7×7 window, averaged over the 256 filters; judged on each step (ν = 0.25 − 0 and 0.5 − 0.25), per-seed differences all above 0; filter grids shown " +
 			"(quick: 64 units, 1,000 images, 2 epochs, ν = 0 and 0.5, seed 1)",
 		Long: true, FullMinutes: 9,
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
