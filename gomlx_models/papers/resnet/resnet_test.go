@@ -312,6 +312,20 @@ func TestTrainSideBySide(t *testing.T) {
 	}
 }
 
+// TestRecovered: a panic in a fit becomes an error; a fit's own result and error pass through.
+func TestRecovered(t *testing.T) {
+	if _, err := recovered(func() (*Trained, error) { panic("shape mismatch") }); err == nil || !strings.Contains(err.Error(), "shape mismatch") {
+		t.Errorf("panic: got %v", err)
+	}
+	want := &Trained{Seed: 7}
+	if got, err := recovered(func() (*Trained, error) { return want, nil }); got != want || err != nil {
+		t.Errorf("ok fit: got %v, %v", got, err)
+	}
+	if _, err := recovered(func() (*Trained, error) { return nil, io.ErrUnexpectedEOF }); err != io.ErrUnexpectedEOF {
+		t.Errorf("failed fit: got %v", err)
+	}
+}
+
 // fakeRun is a trained network with a final training and test error and a short test-error history.
 func fakeRun(depth int, plain bool, seed int64, trainErr, testErr float64) *Trained {
 	cfg, _ := quickDepthRecipe.Net(depth, plain)

@@ -375,7 +375,7 @@ func (s Study) Train(env *reproduce.Env) ([]*Trained, error) {
 					return
 				}
 				i := order[k]
-				t, err := s.Fit(env, jobs[i].cfg, jobs[i].seed)
+				t, err := recovered(func() (*Trained, error) { return s.Fit(env, jobs[i].cfg, jobs[i].seed) })
 				if err != nil {
 					errs[i] = err
 					failed.Store(true)
@@ -394,6 +394,17 @@ func (s Study) Train(env *reproduce.Env) ([]*Trained, error) {
 	}
 	studyCache[key] = out
 	return out, nil
+}
+
+// recovered calls fit and turns a panic inside it into an error: Train runs fits on its own goroutines, where
+// a panic would end the process instead of reaching the experiment runner's recover.
+func recovered(fit func() (*Trained, error)) (t *Trained, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("ResNet study: panic: %v", p)
+		}
+	}()
+	return fit()
 }
 
 // Find returns the run of the network of depth d, plain or residual, trained with seed.
