@@ -300,7 +300,7 @@ func resnetDegradation() reproduce.Experiment {
 		Claim:      "the deeper plain network has higher training error than the shallower one; the deeper ResNet has lower",
 		PaperValue: "CIFAR-10: plain-56 trains worse than plain-20; ResNet-56 better than ResNet-20 (Fig. 6, no table)",
 		Measure:    depthMeasure + "; judged on the per-seed differences of training error, deepest − shallowest",
-		Long:       true, FullMinutes: 205, // shared with resnet-cifar; 137 min measured for two seeds (2026-12-07), three seeds take half as long again
+		Long:       true, FullMinutes: 70, // shared with resnet-cifar: 18 networks, two at a time, 69 min in notebook 09's full run of 2026-12-08
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s := Degradation.For(env.Profile)
 			runs, err := s.Train(env)
@@ -319,7 +319,7 @@ func resnetCIFAR() reproduce.Experiment {
 		Claim:      "on one data set and budget, deeper ResNets reach lower test error, and a ResNet beats the plain network of its depth",
 		PaperValue: "CIFAR-10 test error falls with depth: ResNet-20 8.75%, -32 7.51%, -56 6.97% (Table 6); plain-20 worse than ResNet-20 (Fig. 6)",
 		Measure:    depthMeasure + "; the networks of resnet-degradation (trained once when both run); judged on the per-seed differences of test error at each step of depth, ResNet-32 − ResNet-20 and ResNet-56 − ResNet-32 (Table 6's ordering), and ResNet-20 − plain-20, each below 0; Table 6's numbers are context (another data set and 164 epochs)",
-		Long:       true, FullMinutes: 205, // shared with resnet-degradation: one training of the 18 networks
+		Long:       true, FullMinutes: 70, // shared with resnet-degradation: one training of the 18 networks
 		Run: func(env *reproduce.Env) (*reproduce.Result, error) {
 			s := Table6.For(env.Profile)
 			runs, err := s.Train(env)
