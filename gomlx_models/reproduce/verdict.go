@@ -200,6 +200,25 @@ func (e *Env) Judge(c Claim, est Estimate) Judgement {
 	return j
 }
 
+// JudgeSteps judges an ordering step by step: for i = 1 … len(ests)−1 the paired difference ests[i] − ests[i−1]
+// against claim(i). It returns each step's judgement (combine them with [AllOf]) and difference.
+func (e *Env) JudgeSteps(ests []Estimate, claim func(i int) Claim) ([]Judgement, []Estimate, error) {
+	if len(ests) < 2 {
+		return nil, nil, fmt.Errorf("an ordering needs two estimates or more, got %d", len(ests))
+	}
+	js := make([]Judgement, 0, len(ests)-1)
+	diffs := make([]Estimate, 0, len(ests)-1)
+	for i := 1; i < len(ests); i++ {
+		d, err := PairedDifference(ests[i], ests[i-1])
+		if err != nil {
+			return nil, nil, fmt.Errorf("step %d of an ordering: %w", i, err)
+		}
+		js = append(js, e.Judge(claim(i), d))
+		diffs = append(diffs, d)
+	}
+	return js, diffs, nil
+}
+
 // rank orders verdicts from the weakest to the strongest support for a claim.
 var rank = map[Verdict]int{Failed: 0, NotReproduced: 1, Inconclusive: 2, Close: 3, Reproduced: 4, Shown: 5}
 

@@ -171,6 +171,40 @@ func TestDifferences(t *testing.T) {
 	}
 }
 
+// TestJudgeSteps: an ordering is judged on each consecutive paired difference, against each step's own claim;
+// a step that reverses is not reproduced while the others are, and too few estimates or unpaired seeds are
+// refused.
+func TestJudgeSteps(t *testing.T) {
+	seeds := []int64{1, 2, 3}
+	ests := []Estimate{mustSeeded(t, seeds, 1, 1.1, 0.9), mustSeeded(t, seeds, 2, 2.2, 2.1), mustSeeded(t, seeds, 1.5, 1.6, 1.5)}
+	env := &Env{Log: io.Discard}
+	var asked []int
+	js, diffs, err := env.JudgeSteps(ests, func(i int) Claim { asked = append(asked, i); return Above(0) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(js) != 2 || len(diffs) != 2 || len(asked) != 2 || asked[0] != 1 || asked[1] != 2 {
+		t.Fatalf("%d judgements, %d differences, claims asked for steps %v; want 2, 2, [1 2]", len(js), len(diffs), asked)
+	}
+	if math.Abs(diffs[0].Mean-(1+1.1+1.2)/3) > 1e-12 || math.Abs(diffs[1].Mean-(-0.5-0.6-0.6)/3) > 1e-12 {
+		t.Errorf("step differences %g and %g", diffs[0].Mean, diffs[1].Mean)
+	}
+	if js[0].Verdict != Reproduced || js[1].Verdict != NotReproduced || AllOf(js...).Verdict != NotReproduced {
+		t.Errorf("verdicts %s, %s, all of them %s", js[0].Verdict, js[1].Verdict, AllOf(js...).Verdict)
+	}
+	quick := &Env{Quick: true, Log: io.Discard}
+	if js, _, err := quick.JudgeSteps(ests[:2], func(int) Claim { return Above(0) }); err != nil || !js[0].Indicative {
+		t.Errorf("quick profile: %+v, %v", js, err)
+	}
+	if _, _, err := env.JudgeSteps(ests[:1], func(int) Claim { return Above(0) }); err == nil {
+		t.Error("an ordering of one estimate accepted")
+	}
+	other := mustSeeded(t, []int64{4, 5, 6}, 3, 3, 3)
+	if _, _, err := env.JudgeSteps([]Estimate{ests[0], other}, func(int) Claim { return Above(0) }); !errors.Is(err, ErrSeedsDiffer) {
+		t.Errorf("unpaired seeds: %v", err)
+	}
+}
+
 // TestJudgementJSON: judgements survive JSON (results.json, closing tables), unbounded intervals included.
 func TestJudgementJSON(t *testing.T) {
 	for _, j := range []Judgement{

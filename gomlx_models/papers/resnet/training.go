@@ -622,16 +622,16 @@ func TestErrorResult(env *reproduce.Env, s Study, runs []*Trained) (*reproduce.R
 	}
 	// Table 6's ordering, step by step: each deeper ResNet below the next shallower one, and the shallowest
 	// ResNet below the plain network of its depth.
-	var js []reproduce.Judgement
+	what := func(i int) string { return fmt.Sprintf("ResNet-%d − ResNet-%d", s.Depths[i], s.Depths[i-1]) }
+	js, diffs, err := env.JudgeSteps(byDepth, func(i int) reproduce.Claim {
+		return reproduce.Below(0).In(" points (" + what(i) + " test error)")
+	})
+	if err != nil {
+		return nil, err
+	}
 	var steps []string
-	for i := 1; i < len(s.Depths); i++ {
-		d, err := reproduce.PairedDifference(byDepth[i], byDepth[i-1])
-		if err != nil {
-			return nil, err
-		}
-		what := fmt.Sprintf("ResNet-%d − ResNet-%d", s.Depths[i], s.Depths[i-1])
-		js = append(js, env.Judge(reproduce.Below(0).In(" points ("+what+" test error)"), d))
-		steps = append(steps, fmt.Sprintf("%s %+.2f points (%s)", what, d.Mean, d.CI(2)))
+	for k, d := range diffs {
+		steps = append(steps, fmt.Sprintf("%s %+.2f points (%s)", what(k+1), d.Mean, d.CI(2)))
 	}
 	depthDiff, err1 := reproduce.PairedDifference(byDepth[len(byDepth)-1], byDepth[0])
 	plainDiff, err2 := reproduce.PairedDifference(byDepth[0], plainLo)

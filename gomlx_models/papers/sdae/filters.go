@@ -239,16 +239,16 @@ func OrderJudgement(env *reproduce.Env, noises []float64, byNoise []reproduce.Es
 	if len(noises) < 2 || len(byNoise) != len(noises) || !slices.IsSorted(noises) {
 		return reproduce.Judgement{}, nil, fmt.Errorf("filter study: need two or more increasing noise levels, one estimate each, got %v and %d", noises, len(byNoise))
 	}
-	var js []reproduce.Judgement
+	what := func(i int) string { return fmt.Sprintf("ν = %g − ν = %g", noises[i], noises[i-1]) }
+	js, diffs, err := env.JudgeSteps(byNoise, func(i int) reproduce.Claim {
+		return reproduce.Above(0).In(" (mean locality, " + what(i) + ")")
+	})
+	if err != nil {
+		return reproduce.Judgement{}, nil, err
+	}
 	var steps []string
-	for i := 1; i < len(noises); i++ {
-		d, err := reproduce.PairedDifference(byNoise[i], byNoise[i-1])
-		if err != nil {
-			return reproduce.Judgement{}, nil, err
-		}
-		what := fmt.Sprintf("ν = %g − ν = %g", noises[i], noises[i-1])
-		js = append(js, env.Judge(reproduce.Above(0).In(" (mean locality, "+what+")"), d))
-		steps = append(steps, fmt.Sprintf("%s: %+.3f (%s)", what, d.Mean, d.CI(3)))
+	for k, d := range diffs {
+		steps = append(steps, fmt.Sprintf("%s: %+.3f (%s)", what(k+1), d.Mean, d.CI(3)))
 	}
 	return reproduce.AllOf(js...), steps, nil
 }
